@@ -2,6 +2,7 @@
 //! and the visit lifecycle of "treat first, pay later".
 
 pub mod ids;
+pub mod insurance;
 pub mod money;
 
 pub use ids::*;

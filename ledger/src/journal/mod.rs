@@ -1,0 +1,13 @@
+//! The journal: an append-only, hash-chained sequence of records, and the storage it lives in.
+//!
+//! A record holds one change of the state machine, the time it was applied and the hash of
+//! the previous record. Records are appended a commit group at a time, atomically and durably
+//! (see [`JournalStore::append`]).
+
+mod record;
+mod sled_store;
+mod store;
+
+pub use record::{chain_hash, RawRecord, RecordHash, GENESIS_HASH};
+pub use sled_store::SledStore;
+pub use store::{AccountEntry, EntrySide, JournalStore, StoreError};

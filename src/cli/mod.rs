@@ -1,0 +1,43 @@
+//! Command-line commands, one module each.
+
+mod benchmark;
+mod verify;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Treat first, pay later: a credit-based healthcare payment ledger.
+#[derive(Debug, Parser)]
+#[command(name = "treatfirst", version, about)]
+pub struct Arguments {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check the journal's hash chain and the double-entry invariants of a data directory.
+    Verify {
+        /// The data directory (the embedded store).
+        #[arg(long, env = "TREATFIRST_DATA_DIR")]
+        data_dir: PathBuf,
+    },
+    /// Run a canonical workload on a fresh temporary store and print its figures.
+    Benchmark {
+        #[command(subcommand)]
+        workload: benchmark::Workload,
+    },
+}
+
+/// Runs a parsed command line.
+///
+/// # Errors
+/// Whatever the command reports; the exit code carries verification failures.
+pub fn run(arguments: Arguments) -> anyhow::Result<ExitCode> {
+    match arguments.command {
+        Command::Verify { data_dir } => verify::run(&data_dir),
+        Command::Benchmark { workload } => benchmark::run(workload).map(|()| ExitCode::SUCCESS),
+    }
+}

@@ -8,7 +8,7 @@ use crate::{AccountId, Money};
 /// What an account may not do. Checked only when a transfer increases the side it bounds,
 /// so lowering a limit below the current position never blocks repayments.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "snake_case", tag = "kind")]
+#[serde(rename_all = "snake_case")]
 pub enum AccountLimit {
     /// No bound: clearing, fund and expense accounts.
     #[default]

@@ -84,26 +84,21 @@ pub struct Account {
 }
 
 impl Account {
-    /// True when the balances satisfy the limit.
+    /// True when the balances satisfy the limit (judged in u128: exact at the top of the
+    /// range too).
     pub fn within_limit(&self) -> bool {
+        let fen = |money: Money| u128::from(money.fen());
         let balances = &self.balances;
-        let within = |used: Option<Money>, capacity: Option<Money>| match (used, capacity) {
-            (Some(used), Some(capacity)) => used <= capacity,
-            (Some(_), None) => true,
-            (None, _) => false,
-        };
         match self.limit {
             AccountLimit::Unbounded => true,
-            AccountLimit::DebitsWithinCredits { limit } => within(
-                balances.debits_posted.checked_add(balances.debits_pending),
-                balances.credits_posted.checked_add(limit),
-            ),
-            AccountLimit::CreditsWithinDebits { limit } => within(
-                balances
-                    .credits_posted
-                    .checked_add(balances.credits_pending),
-                balances.debits_posted.checked_add(limit),
-            ),
+            AccountLimit::DebitsWithinCredits { limit } => {
+                fen(balances.debits_posted) + fen(balances.debits_pending)
+                    <= fen(balances.credits_posted) + fen(limit)
+            }
+            AccountLimit::CreditsWithinDebits { limit } => {
+                fen(balances.credits_posted) + fen(balances.credits_pending)
+                    <= fen(balances.debits_posted) + fen(limit)
+            }
         }
     }
 }

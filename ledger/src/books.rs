@@ -204,23 +204,25 @@ impl Books {
         Ok((outcomes, change))
     }
 
+    /// Releases the next hold whose deadline is at or before `now`, if any. Called until it
+    /// returns `None`, one journal record per expiry.
+    pub fn expire_next(&mut self, now: Timestamp) -> Option<LedgerChange> {
+        let (deadline, pending_id) = self.expiries.first().cloned()?;
+        if deadline > now {
+            return None;
+        }
+        let movements = moved(&self.transfers[&pending_id].effective_legs, Phase::Released);
+        let change = LedgerChange::Expired {
+            pending_id,
+            movements,
+        };
+        self.apply(&change, now);
+        Some(change)
+    }
+
     /// Releases every hold whose deadline is at or before `now`.
     pub fn expire_due(&mut self, now: Timestamp) -> Vec<LedgerChange> {
-        let mut changes = Vec::new();
-        while let Some((deadline, pending_id)) = self.expiries.first().cloned() {
-            if deadline > now {
-                break;
-            }
-            let pending = &self.transfers[&pending_id];
-            let movements = released(&pending.effective_legs, None);
-            let change = LedgerChange::Expired {
-                pending_id,
-                movements,
-            };
-            self.apply(&change, now);
-            changes.push(change);
-        }
-        changes
+        std::iter::from_fn(|| self.expire_next(now)).collect()
     }
 
     /// Applies a journaled change. Used on the execute path (after validation) and on replay.
@@ -353,13 +355,13 @@ impl Books {
             } => {
                 let pending = self.pending(pending_id, now)?;
                 let posted_legs = posted_part(&pending.effective_legs, amounts.as_deref())?;
-                let mut movements = released(&pending.effective_legs, None);
+                let mut movements = moved(&pending.effective_legs, Phase::Released);
                 movements.extend(moved(&posted_legs, Phase::Posted));
                 Ok(movements)
             }
             TransferAction::VoidPending { pending_id } => {
                 let pending = self.pending(pending_id, now)?;
-                Ok(released(&pending.effective_legs, None))
+                Ok(moved(&pending.effective_legs, Phase::Released))
             }
             TransferAction::Reverse { original_id } => {
                 let original = self
@@ -431,50 +433,45 @@ impl Books {
     /// Simulates the movements on copies of the touched accounts: no balance may overflow,
     /// and an account whose bounded side grows must end within its limit.
     fn check_balances(&self, movements: &[Movement]) -> Result<(), Rejection> {
-        let mut scratch: Vec<(AccountId, Account)> = touched_accounts(movements)
-            .map(|id| (id.clone(), self.accounts[id].clone()))
+        // Wide totals per touched account: limits are judged exactly even where a sum would
+        // pass `Money::MAX`, and before overflow, in the documented order.
+        let mut totals: Vec<(&AccountId, WideBalances)> = touched_accounts(movements)
+            .map(|id| (id, WideBalances::of(&self.accounts[id].balances)))
             .collect();
-        let find = |scratch: &mut Vec<(AccountId, Account)>, id: &AccountId| {
-            let position = scratch
-                .iter()
-                .position(|(candidate, _)| candidate == id)
-                .expect("touched");
-            position
-        };
         for movement in movements {
-            let debit = find(&mut scratch, &movement.debit);
-            move_side(
-                &mut scratch[debit].1.balances,
-                Side::Debit,
-                movement.phase,
-                movement.amount,
-            )?;
-            let credit = find(&mut scratch, &movement.credit);
-            move_side(
-                &mut scratch[credit].1.balances,
-                Side::Credit,
-                movement.phase,
-                movement.amount,
-            )?;
+            for (account, side) in [
+                (&movement.debit, Side::Debit),
+                (&movement.credit, Side::Credit),
+            ] {
+                let (_, wide) = totals
+                    .iter_mut()
+                    .find(|(id, _)| *id == account)
+                    .expect("touched account");
+                wide.add(side, movement.phase, movement.amount);
+            }
         }
-        for (id, after) in &scratch {
-            let before = &self.accounts[id];
-            if after.within_limit() {
-                continue;
-            }
-            match after.limit {
-                AccountLimit::DebitsWithinCredits { .. }
-                    if debits_grew(&before.balances, &after.balances) =>
-                {
-                    return Err(Rejection::ExceedsCredits)
+        let limited =
+            |wanted: fn(&AccountLimit) -> bool, exceeded: Rejection| -> Result<(), Rejection> {
+                for (id, after) in &totals {
+                    let account = &self.accounts[*id];
+                    if wanted(&account.limit)
+                        && after.breaks(&account.limit, &WideBalances::of(&account.balances))
+                    {
+                        return Err(exceeded.clone());
+                    }
                 }
-                AccountLimit::CreditsWithinDebits { .. }
-                    if credits_grew(&before.balances, &after.balances) =>
-                {
-                    return Err(Rejection::ExceedsDebits)
-                }
-                _ => {}
-            }
+                Ok(())
+            };
+        limited(
+            |limit| matches!(limit, AccountLimit::DebitsWithinCredits { .. }),
+            Rejection::ExceedsCredits,
+        )?;
+        limited(
+            |limit| matches!(limit, AccountLimit::CreditsWithinDebits { .. }),
+            Rejection::ExceedsDebits,
+        )?;
+        if totals.iter().any(|(_, after)| after.overflows()) {
+            return Err(Rejection::OverflowsBalance);
         }
         Ok(())
     }
@@ -595,14 +592,67 @@ fn move_side(
     Ok(())
 }
 
-fn debits_grew(before: &Balances, after: &Balances) -> bool {
-    after.debits_posted.fen() + after.debits_pending.fen()
-        > before.debits_posted.fen() + before.debits_pending.fen()
+/// Balances in fen as u128: sums of bounded values never overflow it.
+#[derive(Clone, Copy)]
+struct WideBalances {
+    debits_pending: u128,
+    debits_posted: u128,
+    credits_pending: u128,
+    credits_posted: u128,
 }
 
-fn credits_grew(before: &Balances, after: &Balances) -> bool {
-    after.credits_posted.fen() + after.credits_pending.fen()
-        > before.credits_posted.fen() + before.credits_pending.fen()
+impl WideBalances {
+    fn of(balances: &Balances) -> WideBalances {
+        WideBalances {
+            debits_pending: u128::from(balances.debits_pending.fen()),
+            debits_posted: u128::from(balances.debits_posted.fen()),
+            credits_pending: u128::from(balances.credits_pending.fen()),
+            credits_posted: u128::from(balances.credits_posted.fen()),
+        }
+    }
+
+    fn add(&mut self, side: Side, phase: Phase, amount: Money) {
+        let amount = u128::from(amount.fen());
+        let (pending, posted) = match side {
+            Side::Debit => (&mut self.debits_pending, &mut self.debits_posted),
+            Side::Credit => (&mut self.credits_pending, &mut self.credits_posted),
+        };
+        match phase {
+            Phase::Posted => *posted += amount,
+            Phase::Held => *pending += amount,
+            Phase::Released => *pending -= amount,
+        }
+    }
+
+    /// True when the bounded side grew from `before` and ends beyond its limit. A limit
+    /// lowered below the current position never blocks movements that do not add to it.
+    fn breaks(&self, limit: &AccountLimit, before: &WideBalances) -> bool {
+        match *limit {
+            AccountLimit::Unbounded => false,
+            AccountLimit::DebitsWithinCredits { limit } => {
+                let used = self.debits_pending + self.debits_posted;
+                used > before.debits_pending + before.debits_posted
+                    && used > self.credits_posted + u128::from(limit.fen())
+            }
+            AccountLimit::CreditsWithinDebits { limit } => {
+                let used = self.credits_pending + self.credits_posted;
+                used > before.credits_pending + before.credits_posted
+                    && used > self.debits_posted + u128::from(limit.fen())
+            }
+        }
+    }
+
+    fn overflows(&self) -> bool {
+        let maximum = u128::from(Money::MAX.fen());
+        [
+            self.debits_pending,
+            self.debits_posted,
+            self.credits_pending,
+            self.credits_posted,
+        ]
+        .iter()
+        .any(|&value| value > maximum)
+    }
 }
 
 fn moved(legs: &[Leg], phase: Phase) -> Vec<Movement> {
@@ -614,16 +664,6 @@ fn moved(legs: &[Leg], phase: Phase) -> Vec<Movement> {
             phase,
         })
         .collect()
-}
-
-fn released(legs: &[Leg], amounts: Option<&[Money]>) -> Vec<Movement> {
-    let mut movements = moved(legs, Phase::Released);
-    if let Some(amounts) = amounts {
-        for (movement, amount) in movements.iter_mut().zip(amounts) {
-            movement.amount = *amount;
-        }
-    }
-    movements
 }
 
 /// The legs a post of a hold books: in full, or the given amount per leg (zero skips a leg).

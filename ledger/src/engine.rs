@@ -43,8 +43,10 @@ pub trait StateMachine: Send + Sync + 'static {
         now: Timestamp,
     ) -> (Self::Reply, Vec<Self::Change>);
 
-    /// Work due at `now` before new commands run (expiring holds).
-    fn housekeeping(&mut self, now: Timestamp) -> Vec<Self::Change>;
+    /// The next piece of work due at `now` before new commands run (an expiring hold),
+    /// already applied; the engine calls it until it returns `None`, journaling each change
+    /// with its own entries.
+    fn housekeeping(&mut self, now: Timestamp) -> Option<Self::Change>;
 
     /// Applies a journaled change during recovery.
     fn replay(&mut self, change: &Self::Change, at: Timestamp);
@@ -332,8 +334,9 @@ fn execute_group<M: StateMachine>(
             records.push(record);
         }
     };
-    let due = state.housekeeping(now);
-    journal(&state, due);
+    while let Some(due) = state.housekeeping(now) {
+        journal(&state, vec![due]);
+    }
     let mut replies = Vec::with_capacity(group.len());
     for submission in group.iter_mut() {
         let mut submission_replies = Vec::with_capacity(submission.commands.len());

@@ -63,8 +63,8 @@ impl StateMachine for Books {
         }
     }
 
-    fn housekeeping(&mut self, now: Timestamp) -> Vec<LedgerChange> {
-        self.expire_due(now)
+    fn housekeeping(&mut self, now: Timestamp) -> Option<LedgerChange> {
+        self.expire_next(now)
     }
 
     fn replay(&mut self, change: &LedgerChange, at: Timestamp) {

@@ -127,9 +127,10 @@ pub struct TransferOutcome {
 /// Checked in this order, first failure wins:
 /// 1. shape: `legs_must_not_be_empty`, `legs_exceed_maximum`, `amount_must_not_be_zero`,
 ///    `accounts_must_be_different`, `timeout_must_be_positive`, `timeout_exceeds_maximum`,
-///    `post_amounts_count_mismatch`;
+///    more post amounts than legs can exist (`post_amounts_count_mismatch`);
 /// 2. idempotency: the id exists with other content (`exists_with_different_*`);
-/// 3. references: accounts, the pending or original transfer, its state;
+/// 3. references: accounts, the pending or original transfer, its state, then whether the
+///    post amounts match the hold's legs (`post_amounts_count_mismatch`);
 /// 4. amounts: `post_amount_exceeds_pending`, `exceeds_credits`, `exceeds_debits`,
 ///    `overflows_balance`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]

@@ -2,7 +2,7 @@
 //!
 //! It walks the journal checking the hash chain, re-adds every movement into balances of its
 //! own (a fold independent of the state machine), replays the state machine, and checks that
-//! - every record balances (sum of debits == sum of credits, per phase),
+//! - every record is well formed (no zero movement, no account on both sides),
 //! - the whole journal balances, and so do all accounts together,
 //! - every account's balance equals the sum of its entries, both in the replayed state and
 //!   in the per-account entry index.
@@ -117,21 +117,13 @@ pub fn verify<M: Audited>(store: &dyn JournalStore) -> VerifyReport {
     report
 }
 
+/// A movement carries one amount for both of its sides, so a record balances by
+/// construction; what can still be wrong in a stored record is checked here: no empty
+/// movement, no account on both sides. Debits against credits are compared over the whole
+/// ledger from the independent fold (see `compare_balances`).
 fn check_record_balances(seq: u64, movements: &[&Movement], problems: &mut Vec<String>) {
-    for phase in [Phase::Posted, Phase::Held, Phase::Released] {
-        let in_phase = movements.iter().filter(|movement| movement.phase == phase);
-        let debits: u128 = in_phase
-            .clone()
-            .map(|movement| u128::from(movement.amount.fen()))
-            .sum();
-        let credits: u128 = in_phase
-            .map(|movement| u128::from(movement.amount.fen()))
-            .sum();
-        if debits != credits {
-            problems.push(format!(
-                "record {seq}: {phase:?} debits {debits} != credits {credits} (fen)"
-            ));
-        }
+    if movements.iter().any(|movement| movement.amount.is_zero()) {
+        problems.push(format!("record {seq}: a movement of zero"));
     }
     if let Some(movement) = movements
         .iter()

@@ -66,13 +66,7 @@ impl SledStore {
     /// # Errors
     /// sled could not open the directory.
     pub fn open(directory: &Path) -> Result<SledStore, StoreError> {
-        let database = sled::Config::new()
-            .path(directory)
-            .cache_capacity(128 * 1024 * 1024)
-            // The engine flushes once per commit group; sled's own timer is not needed.
-            .flush_every_ms(None)
-            .mode(sled::Mode::HighThroughput)
-            .open()?;
+        let database = open_database(directory)?;
         let tree = database.open_tree("ledger")?;
         let store = SledStore {
             database,
@@ -339,6 +333,32 @@ impl JournalStore for SledStore {
 
     fn size_on_disk(&self) -> Option<u64> {
         self.database.size_on_disk().ok()
+    }
+}
+
+/// How long opening waits for another handle on the same directory to let go: sled releases
+/// its file lock from a background thread shortly after the last handle drops.
+const LOCK_WAIT_MAX: std::time::Duration = std::time::Duration::from_secs(5);
+
+fn open_database(directory: &Path) -> Result<sled::Db, StoreError> {
+    let started = std::time::Instant::now();
+    loop {
+        let opened = sled::Config::new()
+            .path(directory)
+            .cache_capacity(128 * 1024 * 1024)
+            // The engine flushes once per commit group; sled's own timer is not needed.
+            .flush_every_ms(None)
+            .mode(sled::Mode::HighThroughput)
+            .open();
+        match opened {
+            Err(sled::Error::Io(error))
+                if error.kind() == std::io::ErrorKind::WouldBlock
+                    && started.elapsed() < LOCK_WAIT_MAX =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            other => return Ok(other?),
+        }
     }
 }
 

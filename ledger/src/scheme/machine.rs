@@ -96,28 +96,29 @@ impl Scheme {
         }
     }
 
-    /// Releases the holds due at `now`: one record per hold, naming its visit.
+    /// Releases every hold due at `now` (the engine has usually done so already through
+    /// `housekeeping`, one record at a time).
     fn expire_holds(&mut self, now: Timestamp) -> Vec<SchemeChange> {
-        let expired = self.books.expire_due(now);
-        expired
-            .into_iter()
-            .map(|ledger_change| {
-                let LedgerChange::Expired { pending_id, .. } = &ledger_change else {
-                    unreachable!("expiry makes Expired changes");
-                };
-                let key = self
-                    .holds
-                    .get(pending_id)
-                    .cloned()
-                    .expect("every hold belongs to a visit");
-                let event = SchemeEvent::HoldExpired { key };
-                self.apply_event(&event, now);
-                SchemeChange {
-                    events: vec![event],
-                    ledger: vec![ledger_change],
-                }
-            })
-            .collect()
+        std::iter::from_fn(|| self.expire_next_hold(now)).collect()
+    }
+
+    /// Releases the next hold due at `now`, if any: one record per hold, naming its visit.
+    fn expire_next_hold(&mut self, now: Timestamp) -> Option<SchemeChange> {
+        let ledger_change = self.books.expire_next(now)?;
+        let LedgerChange::Expired { pending_id, .. } = &ledger_change else {
+            unreachable!("expiry makes Expired changes");
+        };
+        let key = self
+            .holds
+            .get(pending_id)
+            .cloned()
+            .expect("every hold belongs to a visit");
+        let event = SchemeEvent::HoldExpired { key };
+        self.apply_event(&event, now);
+        Some(SchemeChange {
+            events: vec![event],
+            ledger: vec![ledger_change],
+        })
     }
 }
 
@@ -134,8 +135,8 @@ impl StateMachine for Scheme {
         self.execute_command(command, now)
     }
 
-    fn housekeeping(&mut self, now: Timestamp) -> Vec<SchemeChange> {
-        self.expire_holds(now)
+    fn housekeeping(&mut self, now: Timestamp) -> Option<SchemeChange> {
+        self.expire_next_hold(now)
     }
 
     fn replay(&mut self, change: &SchemeChange, at: Timestamp) {

@@ -1663,7 +1663,6 @@ proptest! {
 /// Two holds that expire in one commit group make two records; the first one's entries must
 /// not already show the second release.
 #[test]
-
 fn each_expiry_record_carries_its_own_running_balance() {
     let run = LedgerRun::new();
     let hold = |id: &str, fen_amount: u64| {

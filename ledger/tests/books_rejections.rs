@@ -1305,7 +1305,6 @@ fn a_lowered_limit_never_blocks_a_repayment() {
 /// Documented order: `exceeds_credits` before `exceeds_debits`, whatever the order of the
 /// legs.
 #[test]
-
 fn exceeds_credits_comes_before_exceeds_debits() {
     check(&case(
         "both limits broken, the ceiling's leg first",
@@ -1426,7 +1425,6 @@ fn balances_never_pass_the_maximum() {
 
 /// Documented order: `exceeds_credits` before `overflows_balance`.
 #[test]
-
 fn exceeds_credits_comes_before_overflows_balance() {
     check(&case(
         "a debit past the line and past the maximum",
@@ -1446,7 +1444,6 @@ fn exceeds_credits_comes_before_overflows_balance() {
 /// `debits_pending + debits_posted <= credits_posted + limit` holds here (10^15 + 1 fen on
 /// the left, 10^15 + 1,000 yuan on the right), but both sums pass `Money::MAX`.
 #[test]
-
 fn a_credit_line_is_exact_at_the_top_of_the_range() {
     check(&case(
         "a fen held on a line whose debits and credits are at the maximum",

@@ -463,19 +463,19 @@ fn drive<T: Target>(target: &mut T, ops: &[Op]) -> Result<(), TestCaseError> {
     }
     let mut ids = Ids::default();
     for op in ops {
-        let before = target.with_scheme(|scheme| snapshot(scheme));
+        let before = target.with_scheme(snapshot);
         let Some(command) = command_for(op, &mut ids, &mut now, &before) else {
             continue;
         };
         target.housekeeping(now);
-        let before = target.with_scheme(|scheme| snapshot(scheme));
+        let before = target.with_scheme(snapshot);
         let (reply, written) = target.execute(command.clone(), now);
-        target.with_scheme(|scheme| check_state(scheme))?;
+        target.with_scheme(check_state)?;
         check_against_model(&command, &reply, &before)?;
         if let Err(error) = &reply {
             prop_assert_eq!(written, 0, "a refusal writes nothing: {}", error);
             prop_assert_eq!(
-                target.with_scheme(|scheme| snapshot(scheme)),
+                target.with_scheme(snapshot),
                 before,
                 "a refusal changes nothing"
             );
@@ -484,7 +484,7 @@ fn drive<T: Target>(target: &mut T, ops: &[Op]) -> Result<(), TestCaseError> {
         if matches!(command, SchemeCommand::RunDelinquency { .. }) {
             continue;
         }
-        let after = target.with_scheme(|scheme| snapshot(scheme));
+        let after = target.with_scheme(snapshot);
         let (again, written) = target.execute(command.clone(), now);
         let (first, again) = (reply.unwrap(), again.expect("a repeat is accepted"));
         prop_assert!(
@@ -494,7 +494,7 @@ fn drive<T: Target>(target: &mut T, ops: &[Op]) -> Result<(), TestCaseError> {
         );
         prop_assert_eq!(&again.outcome, &first.outcome);
         prop_assert_eq!(
-            target.with_scheme(|scheme| snapshot(scheme)),
+            target.with_scheme(snapshot),
             after,
             "a replay changes nothing"
         );

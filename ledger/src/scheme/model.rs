@@ -10,8 +10,8 @@ use crate::insurance::{
     ChargeLine, HospitalLevel, MemberType, PeriodPosition, Plan, PlanVersion, Settlement, VisitKind,
 };
 use crate::{
-    ChannelId, ChargeId, DepositId, HospitalId, Money, PatientId, PaymentId, PlanId, Ratio,
-    RefundId, Timestamp, TransferId, VisitId,
+    AccountId, ChannelId, ChargeId, DepositId, HospitalId, Money, PatientId, PaymentId, PlanId,
+    Ratio, RefundId, Timestamp, TransferId, VisitId,
 };
 
 /// Plan years run on China Standard Time (UTC+8), where the scheme operates.
@@ -130,9 +130,18 @@ pub struct DepositRecord {
     pub msa_balance_after: Money,
 }
 
+/// The ids of a patient's accounts, composed once at enrollment.
+#[derive(Debug, Clone)]
+pub struct PatientAccounts {
+    pub receivable: AccountId,
+    pub msa: AccountId,
+    pub refund_owed: AccountId,
+}
+
 #[derive(Debug, Clone)]
 pub struct Patient {
     pub enrollment: Enrollment,
+    pub accounts: PatientAccounts,
     pub status: PatientStatus,
     pub credit_limit: Money,
     pub msa_balance: Money,

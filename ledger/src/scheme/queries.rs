@@ -2,7 +2,6 @@
 
 use serde::Serialize;
 
-use super::chart;
 use super::command::SettlementView;
 use super::model::{
     AccumulatorKey, Hospital, Patient, PatientStatus, PayerDifferences, SettlementRecord, Visit,
@@ -223,9 +222,11 @@ impl Scheme {
 
     /// Reserved by the holds of the patient's open visits (the receivable's pending debits).
     pub fn credit_held(&self, patient_id: &PatientId) -> Money {
-        let receivable = chart::patient_receivable(patient_id);
+        let Some(patient) = self.patients.get(patient_id) else {
+            return Money::ZERO;
+        };
         self.books
-            .account(&receivable)
+            .account(&patient.accounts.receivable)
             .map_or(Money::ZERO, |account| account.balances.debits_pending)
     }
 
@@ -234,9 +235,8 @@ impl Scheme {
         let Some(patient) = self.patients.get(patient_id) else {
             return Money::ZERO;
         };
-        let receivable = chart::patient_receivable(patient_id);
         self.books
-            .account(&receivable)
+            .account(&patient.accounts.receivable)
             .map_or(Money::ZERO, |account| {
                 account.balances.available_to_debit(patient.credit_limit)
             })

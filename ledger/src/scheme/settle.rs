@@ -6,8 +6,8 @@ use super::chart::{self, TransferKind};
 use super::command::{Outcome, Refunded, SchemeError};
 use super::event::SchemeEvent;
 use super::model::{
-    plan_year, AccumulatorKey, PatientStatus, PayerDifferences, RefundRecord, SettlementFigures,
-    SettlementRecord, SettlementTerms, Visit, VisitKey, VisitStatus,
+    plan_year, AccumulatorKey, PatientStatus, PayerDifferences, PlanHistory, RefundRecord,
+    SettlementFigures, SettlementRecord, SettlementTerms, Visit, VisitKey, VisitStatus,
 };
 use super::queries::settlement_view;
 use super::state::{Draft, Scheme};
@@ -42,7 +42,7 @@ impl Scheme {
             )));
         }
         let (terms, plan) = self.settlement_terms(visit, now)?;
-        let settlement = self.adjudicate_visit(visit, &terms, &plan, now)?;
+        let settlement = self.adjudicate_visit(visit, &terms, plan, now)?;
         let window_hours = plan.payment_window_hours.for_kind(visit.request.kind);
         let record = SettlementRecord {
             terms,
@@ -65,14 +65,16 @@ impl Scheme {
         &self,
         visit: &Visit,
         now: Timestamp,
-    ) -> Result<(SettlementTerms, Plan), SchemeError> {
+    ) -> Result<(SettlementTerms, &Plan), SchemeError> {
         let patient = self
             .patient(&visit.request.patient_id)
             .expect("a visit's patient is known");
         let hospital = self.known_hospital(&visit.key.hospital_id)?;
         let plan_id = patient.enrollment.plan_id.clone();
-        let stored = self
-            .plan(&plan_id)
+        let (plan_version, plan) = self
+            .plans
+            .get(&plan_id)
+            .and_then(PlanHistory::current)
             .ok_or_else(|| SchemeError::not_found("plan", &plan_id))?;
         let year = plan_year(now);
         let accumulator_key = AccumulatorKey {
@@ -82,13 +84,13 @@ impl Scheme {
         };
         let terms = SettlementTerms {
             plan_id,
-            plan_version: stored.version,
+            plan_version,
             member_type: patient.enrollment.member_type,
             hospital_level: hospital.level,
             plan_year: year,
             position_before: self.accumulator(&accumulator_key),
         };
-        Ok((terms, stored.plan))
+        Ok((terms, plan))
     }
 
     /// Adjudicates a visit being settled: the MSA as it stands, the credit its hold reserved
@@ -140,7 +142,9 @@ impl Scheme {
     /// Release the hold; fund share to the hospital's due-from-fund; MSA and financed parts
     /// to the hospital's payable. The collect-now part is the hospital's to collect.
     fn settlement_draft(&self, visit: &Visit, record: SettlementRecord) -> Draft {
-        let patient_id = &visit.request.patient_id;
+        let patient = self
+            .patient(&visit.request.patient_id)
+            .expect("a visit's patient is known");
         let hospital_id = &visit.key.hospital_id;
         let figures = record.current;
         let mut ids = self.transfer_ids();
@@ -158,12 +162,12 @@ impl Scheme {
                 figures.fund_paid,
             ),
             (
-                chart::patient_msa(patient_id),
+                patient.accounts.msa.clone(),
                 payable.clone(),
                 figures.msa_paid,
             ),
             (
-                chart::patient_receivable(patient_id),
+                patient.accounts.receivable.clone(),
                 payable,
                 figures.financed,
             ),

@@ -7,8 +7,8 @@ use super::chart::TransferIds;
 use super::command::DelinquencyRun;
 use super::event::{SchemeChange, SchemeEvent};
 use super::model::{
-    AccumulatorKey, Charge, DepositRecord, Hold, Hospital, Patient, PatientStatus, PaymentRecord,
-    PlanHistory, SchemeConfig, Visit, VisitKey, VisitStatus, VisitTimeline,
+    AccumulatorKey, Charge, DepositRecord, Hold, Hospital, Patient, PatientAccounts, PatientStatus,
+    PaymentRecord, PlanHistory, SchemeConfig, Visit, VisitKey, VisitStatus, VisitTimeline,
 };
 use crate::accounts::AccountLimit;
 use crate::accounts::AccountSpec;
@@ -192,8 +192,15 @@ impl Scheme {
     }
 
     fn apply_enrollment(&mut self, enrollment: &super::model::Enrollment) {
+        let patient_id = &enrollment.patient_id;
+        let accounts = PatientAccounts {
+            receivable: super::chart::patient_receivable(patient_id),
+            msa: super::chart::patient_msa(patient_id),
+            refund_owed: super::chart::patient_refund_owed(patient_id),
+        };
         let patient = Patient {
             enrollment: enrollment.clone(),
+            accounts,
             status: PatientStatus::Active,
             credit_limit: enrollment.credit_limit,
             msa_balance: enrollment.msa_balance,

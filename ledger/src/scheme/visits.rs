@@ -203,8 +203,11 @@ impl Scheme {
                 .push(void(ids.next(TransferKind::HoldRelease), current));
         }
         let transfer_id = ids.next(TransferKind::Hold);
+        let patient = self
+            .patient(patient_id)
+            .expect("a visit's patient is known");
         let leg = Leg::new(
-            &chart::patient_receivable(patient_id),
+            &patient.accounts.receivable,
             &chart::hospital_payable(&key.hospital_id),
             amount,
         );

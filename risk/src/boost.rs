@@ -12,6 +12,27 @@ use crate::scaling::sigmoid;
 /// Most bins a boosted feature may have (bin indices are bytes).
 pub const BOOST_BINS_MAX: usize = 256;
 
+/// A shape constraint on one feature: how its contribution to the log-odds of default may move
+/// as the value grows. The sum of stumps that each respect it respects it too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    Free,
+    /// Never falls as the value grows (riskier with larger values).
+    Increasing,
+    /// Never rises as the value grows.
+    Decreasing,
+}
+
+impl Direction {
+    fn allows(self, left: f64, right: f64) -> bool {
+        match self {
+            Direction::Free => true,
+            Direction::Increasing => right >= left,
+            Direction::Decreasing => right <= left,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct BoostConfig {
     /// Shrinkage of every stump.
@@ -170,11 +191,17 @@ impl Sums {
 pub fn fit_additive(
     train: &BinnedRows,
     validation: &BinnedRows,
+    directions: &[Direction],
     config: &BoostConfig,
     progress: &mut dyn FnMut(usize, usize),
 ) -> AdditiveFit {
     train.check();
     validation.check();
+    assert_eq!(
+        directions.len(),
+        train.bins.len(),
+        "one direction per feature"
+    );
     assert_eq!(train.bin_counts, validation.bin_counts);
     assert!(config.learning_rate > 0.0 && config.learning_rate <= 1.0);
     let bad_rate = train.bads.iter().filter(|&&bad| bad).count() as f64 / train.rows() as f64;
@@ -207,7 +234,8 @@ pub fn fit_additive(
                 probability * (1.0 - probability),
             ];
         }
-        let Some(stump) = best_stump(train, &rows_per_bin, &gradient_hessian, config) else {
+        let Some(stump) = best_stump(train, &rows_per_bin, &gradient_hessian, directions, config)
+        else {
             break;
         };
         apply(&stump, train, &mut train_scores, config.learning_rate);
@@ -241,6 +269,7 @@ fn best_stump(
     rows: &BinnedRows,
     rows_per_bin: &[Vec<usize>],
     gradient_hessian: &[[f64; 2]],
+    directions: &[Direction],
     config: &BoostConfig,
 ) -> Option<Stump> {
     let mut best: Option<Stump> = None;
@@ -276,6 +305,9 @@ fn best_stump(
             }
             let (left_value, left_gain) = left.leaf(config.l2);
             let (right_value, right_gain) = right.leaf(config.l2);
+            if !directions[feature].allows(left_value, right_value) {
+                continue;
+            }
             let gain = left_gain + right_gain + missing_gain;
             if best.map_or(true, |stump| gain > stump.gain) {
                 best = Some(Stump {
@@ -376,7 +408,13 @@ mod tests {
 
     #[test]
     fn stumps_recover_a_step_and_ignore_noise() {
-        let fit = fit_additive(&rows(1), &rows(2), &BoostConfig::default(), &mut |_, _| {});
+        let fit = fit_additive(
+            &rows(1),
+            &rows(2),
+            &[Direction::Free; 2],
+            &BoostConfig::default(),
+            &mut |_, _| {},
+        );
         let signal = &fit.shapes[0];
         let step = signal[7] - signal[2];
         let expected = 9.0f64.ln();
@@ -388,5 +426,21 @@ mod tests {
         // Centred: the mean contribution over training rows is zero.
         let mean: f64 = signal[..10].iter().sum::<f64>() / 10.0;
         assert!(mean.abs() < 1e-9);
+    }
+
+    #[test]
+    fn monotone_directions_hold_for_every_feature() {
+        let fit = fit_additive(
+            &rows(1),
+            &rows(2),
+            &[Direction::Decreasing, Direction::Increasing],
+            &BoostConfig::default(),
+            &mut |_, _| {},
+        );
+        // The signal rises with the bin, so a decreasing constraint leaves it flat.
+        let signal = &fit.shapes[0][..10];
+        assert!(signal.windows(2).all(|pair| pair[1] <= pair[0] + 1e-12));
+        let noise = &fit.shapes[1][..10];
+        assert!(noise.windows(2).all(|pair| pair[1] >= pair[0] - 1e-12));
     }
 }

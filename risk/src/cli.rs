@@ -9,7 +9,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use crate::data::Table;
 use crate::error::RiskError;
 use crate::metrics::MetricsReport;
-use crate::model::{Model, ModelKind};
+use crate::model::{Band, Model, ModelKind};
 use crate::train::{train, Progress, Stage, TrainConfig};
 use crate::woe::{information_value, BinCounts};
 
@@ -141,6 +141,34 @@ impl Printer<'_> {
             self.line(format!(
                 "{:>6} {:>7} {:>14.4} {:>17.4}",
                 row.decile, row.rows, row.mean_predicted, row.observed_bad_rate
+            ))?;
+        }
+        Ok(())
+    }
+}
+
+impl Printer<'_> {
+    /// Rows, observed bad rate and mean probability of default per band.
+    fn bands(&mut self, model: &Model, table: &Table, bads: &[bool]) -> Result<(), RiskError> {
+        let points = model.points_table(table)?;
+        let probabilities = model.predict_table(table)?;
+        self.line("bands:")?;
+        self.line(format!(
+            "{:>4} {:>7} {:>7} {:>17} {:>14}",
+            "band", "rows", "share", "observed_bad_rate", "mean_predicted"
+        ))?;
+        for band in Band::ALL {
+            let members: Vec<usize> = (0..points.len())
+                .filter(|&row| model.band_cutoffs().band(points[row].round() as i32) == band)
+                .collect();
+            let count = members.len().max(1) as f64;
+            self.line(format!(
+                "{:>4} {:>7} {:>7.4} {:>17.4} {:>14.4}",
+                band.to_string(),
+                members.len(),
+                members.len() as f64 / points.len().max(1) as f64,
+                members.iter().filter(|&&row| bads[row]).count() as f64 / count,
+                members.iter().map(|&row| probabilities[row]).sum::<f64>() / count,
             ))?;
         }
         Ok(())
@@ -288,6 +316,7 @@ fn run_eval(
         data.display()
     ))?;
     printer.metrics(&MetricsReport::compute(&probabilities, &bads))?;
+    printer.bands(&model, &table, &bads)?;
     printer.line("information value per feature (this data, model bins):")?;
     let bins = model.table_bins(&table)?;
     for (feature, feature_bins) in model.features().iter().zip(&bins) {

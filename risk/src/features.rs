@@ -57,8 +57,8 @@ impl<S: Into<String>> FromIterator<(S, f64)> for FeatureValues {
 
 /// One weighted input of a [`FeatureSource::Ratio`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Term {
-    pub column: String,
+pub struct Term<C = String> {
+    pub column: C,
     pub weight: f64,
 }
 
@@ -66,64 +66,30 @@ pub struct Term {
 /// missing, except where stated.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
-pub enum FeatureSource {
+pub enum FeatureSource<C = String> {
     /// The column itself.
-    Raw { column: String },
+    Raw { column: C },
     /// The largest non-missing value of the columns (missing only if all are).
-    Max { columns: Vec<String> },
+    Max { columns: Vec<C> },
     /// How many columns are at least `threshold` (missing only if all are).
-    CountAtLeast {
-        columns: Vec<String>,
-        threshold: f64,
-    },
+    CountAtLeast { columns: Vec<C>, threshold: f64 },
     /// How many columns equal `value` (missing only if all are).
-    CountEqual { columns: Vec<String>, value: f64 },
+    CountEqual { columns: Vec<C>, value: f64 },
     /// Position (0 = first) of the first column at least `threshold`, or the number of
     /// columns if none is; the columns are ordered latest first, so this counts the cycles
     /// since the event.
-    CyclesSinceAtLeast {
-        columns: Vec<String>,
-        threshold: f64,
-    },
+    CyclesSinceAtLeast { columns: Vec<C>, threshold: f64 },
     /// Weighted sum of the numerator over weighted sum of the denominator; missing when the
     /// denominator is not positive.
     Ratio {
-        numerator: Vec<Term>,
-        denominator: Vec<Term>,
+        numerator: Vec<Term<C>>,
+        denominator: Vec<Term<C>>,
     },
 }
 
-impl FeatureSource {
-    /// Every input column, in order of first use.
-    pub fn columns(&self) -> Vec<&str> {
-        let all: Vec<&str> = match self {
-            FeatureSource::Raw { column } => vec![column.as_str()],
-            FeatureSource::Max { columns }
-            | FeatureSource::CountAtLeast { columns, .. }
-            | FeatureSource::CountEqual { columns, .. }
-            | FeatureSource::CyclesSinceAtLeast { columns, .. } => {
-                columns.iter().map(String::as_str).collect()
-            }
-            FeatureSource::Ratio {
-                numerator,
-                denominator,
-            } => numerator
-                .iter()
-                .chain(denominator)
-                .map(|term| term.column.as_str())
-                .collect(),
-        };
-        let mut columns: Vec<&str> = Vec::with_capacity(all.len());
-        for column in all {
-            if !columns.contains(&column) {
-                columns.push(column);
-            }
-        }
-        columns
-    }
-
+impl<C> FeatureSource<C> {
     /// The feature's value given a lookup of input values (`NaN` = missing).
-    pub fn evaluate(&self, value_of: impl Fn(&str) -> f64) -> f64 {
+    pub fn evaluate(&self, value_of: impl Fn(&C) -> f64) -> f64 {
         match self {
             FeatureSource::Raw { column } => value_of(column),
             FeatureSource::Max { columns } => present(columns, &value_of)
@@ -159,44 +125,112 @@ impl FeatureSource {
         }
     }
 
+    /// The same feature with every column reference mapped through `map`.
+    pub fn map_columns<D>(&self, map: impl Fn(&C) -> D) -> FeatureSource<D> {
+        let all = |columns: &[C]| columns.iter().map(&map).collect();
+        let terms = |terms: &[Term<C>]| {
+            terms
+                .iter()
+                .map(|term| Term {
+                    column: map(&term.column),
+                    weight: term.weight,
+                })
+                .collect()
+        };
+        match self {
+            FeatureSource::Raw { column } => FeatureSource::Raw {
+                column: map(column),
+            },
+            FeatureSource::Max { columns } => FeatureSource::Max {
+                columns: all(columns),
+            },
+            FeatureSource::CountAtLeast { columns, threshold } => FeatureSource::CountAtLeast {
+                columns: all(columns),
+                threshold: *threshold,
+            },
+            FeatureSource::CountEqual { columns, value } => FeatureSource::CountEqual {
+                columns: all(columns),
+                value: *value,
+            },
+            FeatureSource::CyclesSinceAtLeast { columns, threshold } => {
+                FeatureSource::CyclesSinceAtLeast {
+                    columns: all(columns),
+                    threshold: *threshold,
+                }
+            }
+            FeatureSource::Ratio {
+                numerator,
+                denominator,
+            } => FeatureSource::Ratio {
+                numerator: terms(numerator),
+                denominator: terms(denominator),
+            },
+        }
+    }
+}
+
+impl FeatureSource {
+    /// Every input column, in order of first use.
+    pub fn columns(&self) -> Vec<&str> {
+        let all: Vec<&str> = match self {
+            FeatureSource::Raw { column } => vec![column.as_str()],
+            FeatureSource::Max { columns }
+            | FeatureSource::CountAtLeast { columns, .. }
+            | FeatureSource::CountEqual { columns, .. }
+            | FeatureSource::CyclesSinceAtLeast { columns, .. } => {
+                columns.iter().map(String::as_str).collect()
+            }
+            FeatureSource::Ratio {
+                numerator,
+                denominator,
+            } => numerator
+                .iter()
+                .chain(denominator)
+                .map(|term| term.column.as_str())
+                .collect(),
+        };
+        let mut columns: Vec<&str> = Vec::with_capacity(all.len());
+        for column in all {
+            if !columns.contains(&column) {
+                columns.push(column);
+            }
+        }
+        columns
+    }
+
     /// The feature over every row of a table.
     ///
     /// # Panics
     /// If an input column is absent from the table (callers check [`FeatureSource::columns`]).
     pub fn evaluate_table(&self, table: &Table) -> Vec<f64> {
-        let inputs: Vec<(&str, &[f64])> = self
-            .columns()
-            .into_iter()
-            .map(|name| (name, table.column(name).expect("input column present")))
+        let names = self.columns();
+        assert!(names.len() <= FEATURE_INPUTS_MAX);
+        let inputs: Vec<&[f64]> = names
+            .iter()
+            .map(|name| table.column(name).expect("input column present"))
             .collect();
-        assert!(inputs.len() <= FEATURE_INPUTS_MAX);
+        let indexed = self.map_columns(|column| {
+            names
+                .iter()
+                .position(|name| name == column)
+                .expect("listed column")
+        });
         (0..table.rows())
-            .map(|row| {
-                self.evaluate(|name| {
-                    let (_, column) = inputs
-                        .iter()
-                        .find(|(candidate, _)| *candidate == name)
-                        .expect("input resolved");
-                    column[row]
-                })
-            })
+            .map(|row| indexed.evaluate(|&input| inputs[input][row]))
             .collect()
     }
 }
 
-fn present<'a>(
-    columns: &'a [String],
-    value_of: &'a impl Fn(&str) -> f64,
+fn present<'a, C>(
+    columns: &'a [C],
+    value_of: &'a impl Fn(&C) -> f64,
 ) -> impl Iterator<Item = f64> + 'a {
-    columns
-        .iter()
-        .map(|column| value_of(column))
-        .filter(|value| !value.is_nan())
+    columns.iter().map(value_of).filter(|value| !value.is_nan())
 }
 
-fn count_where(
-    columns: &[String],
-    value_of: &impl Fn(&str) -> f64,
+fn count_where<C>(
+    columns: &[C],
+    value_of: &impl Fn(&C) -> f64,
     predicate: impl Fn(f64) -> bool,
 ) -> f64 {
     let mut any = false;
@@ -212,7 +246,7 @@ fn count_where(
     }
 }
 
-fn weighted_sum(terms: &[Term], value_of: &impl Fn(&str) -> f64) -> f64 {
+fn weighted_sum<C>(terms: &[Term<C>], value_of: &impl Fn(&C) -> f64) -> f64 {
     terms
         .iter()
         .map(|term| term.weight * value_of(&term.column))

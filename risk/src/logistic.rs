@@ -45,17 +45,18 @@ pub fn fit_logistic(inputs: &[Vec<f64>], bads: &[bool], l2: f64) -> LogisticFit 
     let mut beta = vec![0.0; parameters];
     let bad_rate = bads.iter().filter(|&&bad| bad).count() as f64 / rows.max(1) as f64;
     beta[0] = (bad_rate.clamp(1e-6, 1.0 - 1e-6) / (1.0 - bad_rate.clamp(1e-6, 1.0 - 1e-6))).ln();
-    let value = |row: usize, parameter: usize| -> f64 {
-        if parameter == 0 {
-            1.0
-        } else {
-            inputs[parameter - 1][row]
+    // Row-major design matrix with a leading 1 for the intercept.
+    let mut design = vec![1.0; rows * parameters];
+    for (input, column) in inputs.iter().enumerate() {
+        for (row, &value) in column.iter().enumerate() {
+            design[row * parameters + input + 1] = value;
         }
-    };
+    }
+    let dot = |x: &[f64], beta: &[f64]| x.iter().zip(beta).map(|(x, b)| x * b).sum::<f64>();
     let objective = |beta: &[f64]| -> f64 {
         let mut loss = 0.0;
-        for (row, &bad) in bads.iter().enumerate() {
-            let eta: f64 = (0..parameters).map(|p| beta[p] * value(row, p)).sum();
+        for (x, &bad) in design.chunks_exact(parameters).zip(bads) {
+            let eta = dot(x, beta);
             // log(1 + e^eta) - y * eta, computed stably.
             loss += eta.max(0.0) + (-eta.abs()).exp().ln_1p() - if bad { eta } else { 0.0 };
         }
@@ -64,24 +65,20 @@ pub fn fit_logistic(inputs: &[Vec<f64>], bads: &[bool], l2: f64) -> LogisticFit 
     let mut current = objective(&beta);
     let mut iterations = 0;
     let mut converged = false;
-    let mut row_values = vec![0.0; parameters];
     while iterations < NEWTON_ITERATIONS_MAX && !converged {
         iterations += 1;
         let mut gradient = vec![0.0; parameters];
         let mut hessian = vec![0.0; parameters * parameters];
-        for (row, &bad) in bads.iter().enumerate() {
-            for (parameter, slot) in row_values.iter_mut().enumerate() {
-                *slot = value(row, parameter);
-            }
-            let eta: f64 = row_values.iter().zip(&beta).map(|(x, b)| x * b).sum();
-            let probability = sigmoid(eta);
+        for (x, &bad) in design.chunks_exact(parameters).zip(bads) {
+            let probability = sigmoid(dot(x, &beta));
             let residual = probability - f64::from(u8::from(bad));
             let weight = (probability * (1.0 - probability)).max(1e-12);
             for a in 0..parameters {
-                gradient[a] += residual * row_values[a];
-                let scaled = weight * row_values[a];
-                for b in a..parameters {
-                    hessian[a * parameters + b] += scaled * row_values[b];
+                gradient[a] += residual * x[a];
+                let scaled = weight * x[a];
+                let row = &mut hessian[a * parameters..(a + 1) * parameters];
+                for (cell, &other) in row[a..].iter_mut().zip(&x[a..]) {
+                    *cell += scaled * other;
                 }
             }
         }

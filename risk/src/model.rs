@@ -870,3 +870,220 @@ impl Model {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::f64::consts::LN_2;
+
+    fn bin(lower_edge: Option<f64>, upper_edge: Option<f64>, log_odds: f64) -> BinSpec {
+        BinSpec {
+            lower_edge,
+            upper_edge,
+            missing: false,
+            training_goods: 10,
+            training_bads: 10,
+            woe: 0.0,
+            log_odds,
+            points: 0.0,
+        }
+    }
+
+    fn missing_bin() -> BinSpec {
+        BinSpec {
+            missing: true,
+            training_goods: 0,
+            training_bads: 0,
+            ..bin(None, None, 0.0)
+        }
+    }
+
+    fn feature(name: &str, description: &str, bins: Vec<BinSpec>) -> FeatureSpec {
+        FeatureSpec {
+            name: name.to_owned(),
+            description: description.to_owned(),
+            source: FeatureSource::Raw {
+                column: name.to_owned(),
+            },
+            information_value: 0.1,
+            coefficient: None,
+            trend: None,
+            bins,
+        }
+    }
+
+    /// Intercept -ln 50 (600 base points, 300 per feature). `delay`: 300 / 280 / 260 points
+    /// for (-inf, 0], (0, 2], (2, +inf); `utilization`: 320 / 290 points for (-inf, 0.5],
+    /// (0.5, +inf). Missing bins: 300 points each.
+    fn fixture(interactions: Vec<InteractionSpec>) -> Model {
+        let delay = feature(
+            "delay",
+            "months of payment delay in the last cycle",
+            vec![
+                bin(None, Some(0.0), 0.0),
+                bin(Some(0.0), Some(2.0), LN_2),
+                bin(Some(2.0), None, 2.0 * LN_2),
+                missing_bin(),
+            ],
+        );
+        let utilization = feature(
+            "utilization",
+            "share of the credit limit used in the last cycle",
+            vec![
+                bin(None, Some(0.5), -LN_2),
+                bin(Some(0.5), None, 0.5 * LN_2),
+                missing_bin(),
+            ],
+        );
+        Model::assemble(ModelParts {
+            model_version: "fixture".to_owned(),
+            kind: ModelKind::BoostedScorecard,
+            label: "bad".to_owned(),
+            scaling: crate::scaling::DEFAULT_SCALING,
+            intercept_log_odds: -(50f64.ln()),
+            features: vec![delay, utilization],
+            interactions,
+            training: TrainingSummary {
+                rows: 40,
+                training_rows: 40,
+                holdout_rows: 0,
+                holdout_fraction: 0.0,
+                seed: 1,
+                refused_columns: Vec::new(),
+                excluded_columns: Vec::new(),
+                non_numeric_columns: Vec::new(),
+                candidate_features: Vec::new(),
+                boosting_rounds: None,
+            },
+        })
+        .expect("valid fixture")
+    }
+
+    fn patient(delay: f64, utilization: f64) -> FeatureValues {
+        FeatureValues::new()
+            .with("delay", delay)
+            .with("utilization", utilization)
+    }
+
+    #[test]
+    fn points_probability_band_and_reasons_match_hand_computation() {
+        let model = fixture(Vec::new());
+        let bins = &model.features()[0].bins;
+        assert!((bins[0].points - 300.0).abs() < 1e-9);
+        assert!((bins[2].points - 260.0).abs() < 1e-9);
+        // 260 + 290 = 550 points; log-odds -ln 50 + 2.5 ln 2, odds 50 / 2^2.5 = 17.68 : 1.
+        let score = model.score(&patient(3.0, 0.9));
+        assert_eq!(score.points, 550);
+        assert_eq!(score.band, Band::C);
+        let expected = 1.0 / (1.0 + 50.0 / 2f64.powf(2.5));
+        assert!((score.probability_of_default - expected).abs() < 1e-12);
+        let reasons: Vec<(&str, f64)> = score
+            .reasons
+            .iter()
+            .map(|reason| (reason.feature.as_str(), reason.points_below_max))
+            .collect();
+        assert_eq!(reasons.len(), 2);
+        assert_eq!(reasons[0].0, "delay");
+        assert!((reasons[0].1 - 40.0).abs() < 1e-9);
+        assert_eq!(reasons[1].0, "utilization");
+        assert!((reasons[1].1 - 30.0).abs() < 1e-9);
+        assert_eq!(
+            score.reasons[0].description,
+            "months of payment delay in the last cycle"
+        );
+        assert_eq!(score.reasons[0].value_range, "(2, +inf)");
+    }
+
+    #[test]
+    fn best_values_give_no_reasons_and_missing_values_score_in_the_missing_bin() {
+        let model = fixture(Vec::new());
+        let best = model.score(&patient(0.0, 0.1));
+        assert_eq!(best.points, 620);
+        assert_eq!(best.band, Band::A);
+        assert!(best.reasons.is_empty());
+        // Delay absent: its missing bin gives 300 points, 0 below its best value bin.
+        let missing = model.score(&FeatureValues::new().with("utilization", 0.9));
+        assert_eq!(missing.points, 590);
+        assert_eq!(missing.reasons.len(), 1);
+        assert_eq!(missing.reasons[0].feature, "utilization");
+    }
+
+    #[test]
+    fn bands_follow_the_documented_cut_offs() {
+        let cutoffs = DEFAULT_BAND_CUTOFFS;
+        let cases = [
+            (700, Band::A),
+            (580, Band::A),
+            (579, Band::B),
+            (560, Band::B),
+            (559, Band::C),
+            (540, Band::C),
+            (539, Band::D),
+            (520, Band::D),
+            (519, Band::E),
+            (-5, Band::E),
+        ];
+        for (points, band) in cases {
+            assert_eq!(cutoffs.band(points), band, "{points}");
+        }
+    }
+
+    #[test]
+    fn interaction_reasons_count_what_the_best_value_would_gain() {
+        // ln 2 more log-odds when delay > 0 and utilization > 0.5.
+        let mut log_odds = vec![vec![0.0; 3]; 3];
+        log_odds[1][1] = LN_2;
+        let interaction = InteractionSpec {
+            first: "delay".to_owned(),
+            second: "utilization".to_owned(),
+            first_cuts: Cuts {
+                upper_edges: vec![0.0],
+            },
+            second_cuts: Cuts {
+                upper_edges: vec![0.5],
+            },
+            log_odds,
+            points: Vec::new(),
+        };
+        let model = fixture(vec![interaction]);
+        let score = model.score(&patient(3.0, 0.9));
+        assert_eq!(score.points, 530);
+        // Delay at its best (<= 0) drops 2 ln 2 (main) and ln 2 (pair): 60 points.
+        // Utilization at its best (<= 0.5) drops 1.5 ln 2 (main) and ln 2 (pair): 50 points.
+        assert_eq!(score.reasons[0].feature, "delay");
+        assert!((score.reasons[0].points_below_max - 60.0).abs() < 1e-9);
+        assert_eq!(score.reasons[1].feature, "utilization");
+        assert!((score.reasons[1].points_below_max - 50.0).abs() < 1e-9);
+        let reloaded = Model::from_json(&model.to_json_pretty()).unwrap();
+        assert_eq!(reloaded, model);
+    }
+
+    #[test]
+    fn loading_rejects_broken_invariants() {
+        let model = fixture(Vec::new());
+        let mut json: serde_json::Value = serde_json::from_str(&model.to_json_pretty()).unwrap();
+        let reject = |json: &serde_json::Value| {
+            matches!(
+                Model::from_json(&json.to_string()),
+                Err(RiskError::InvalidModel { .. })
+            )
+        };
+        let original = json.clone();
+        json["features"][0]["source"]["column"] = "SEX".into();
+        assert!(reject(&json), "a deny-listed input column");
+        json = original.clone();
+        json["features"][0]["bins"][1]["points"] = 1000.0.into();
+        assert!(reject(&json), "points that do not follow from the log-odds");
+        json = original.clone();
+        json["format_version"] = 2.into();
+        assert!(reject(&json), "an unknown format version");
+        json = original.clone();
+        json["features"][0]["bins"][1]["lower_edge"] = 1.0.into();
+        assert!(reject(&json), "a gap between bins");
+        assert!(matches!(
+            Model::from_json("{"),
+            Err(RiskError::ModelJson(_))
+        ));
+        assert!(Model::from_json(&original.to_string()).is_ok());
+    }
+}

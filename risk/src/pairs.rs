@@ -308,3 +308,51 @@ pub fn fit_pairs(
     fits.retain(|fit| fit.table.iter().any(|&value| value != 0.0));
     fits
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// Bad rate 40% when exactly one of two features is high (bins 2..=3), 10% otherwise:
+    /// no main effect at all, only an interaction.
+    pub(crate) fn exclusive_or(repeats: usize) -> BinnedRows {
+        let (mut first, mut second, mut bads) = (Vec::new(), Vec::new(), Vec::new());
+        for a in 0..4u8 {
+            for b in 0..4u8 {
+                let bad_per_ten = if (a >= 2) != (b >= 2) { 4 } else { 1 };
+                for index in 0..repeats {
+                    first.push(a);
+                    second.push(b);
+                    bads.push(index % 10 < bad_per_ten);
+                }
+            }
+        }
+        BinnedRows {
+            bins: vec![first, second],
+            bin_counts: vec![5, 5],
+            bads,
+        }
+    }
+
+    #[test]
+    fn a_pure_interaction_is_found_and_fitted() {
+        let rows = exclusive_or(100);
+        let base = (0.25f64 / 0.75).ln();
+        let scores = vec![base; rows.rows()];
+        let fits = fit_pairs(
+            &rows,
+            &rows,
+            scores.clone(),
+            scores,
+            &[1.0, 1.0],
+            &PairConfig::default(),
+        );
+        assert_eq!(fits.len(), 1);
+        let fit = &fits[0];
+        let cell = |a: usize, b: usize| fit.table[a * 5 + b];
+        // Expected log-odds gap between mixed and matching cells: ln(4/6) - ln(1/9) = 1.79.
+        let gap = cell(3, 0) - cell(0, 0);
+        assert!((gap - 1.79).abs() < 0.15, "{gap}");
+        assert!((cell(0, 3) - cell(3, 3) - 1.79).abs() < 0.15);
+    }
+}

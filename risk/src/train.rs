@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::binning::{monotone_groups, quantile_cuts, Cuts, Trend};
-use crate::boost::{fit_additive, AdditiveFit, BinnedRows, BoostConfig, BOOST_BINS_MAX};
+use crate::boost::{fit_additive, AdditiveFit, BinnedRows, BoostConfig, Direction, BOOST_BINS_MAX};
 use crate::columns::{screen_columns, ColumnScreen};
 use crate::data::Table;
 use crate::error::RiskError;
@@ -42,6 +42,17 @@ pub struct ScorecardConfig {
     pub l2: f64,
 }
 
+/// Which one-feature shapes of the boosted scorecard must be monotone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Monotone {
+    /// No constraint.
+    None,
+    /// Features whose information value reaches the scorecard threshold follow their trend.
+    Informative,
+    /// Every feature follows its trend.
+    All,
+}
+
 /// Settings of the boosted scorecard.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BoostedConfig {
@@ -53,6 +64,8 @@ pub struct BoostedConfig {
     /// additive models keeps the model additive).
     pub bags: usize,
     pub boost: BoostConfig,
+    /// Which features keep a monotone shape (in the direction of their coarse bad-rate trend).
+    pub monotone: Monotone,
     /// Pairwise interaction terms (`pairs_max` 0: none).
     pub pairs: PairConfig,
 }
@@ -95,6 +108,7 @@ impl TrainConfig {
                 fine_bins: 32,
                 validation_fraction: 0.2,
                 bags: 1,
+                monotone: Monotone::All,
                 boost: BoostConfig::default(),
                 pairs: PairConfig::default(),
             },
@@ -507,6 +521,23 @@ fn fit_boosted_scorecard(
             .collect(),
     };
     assert!(settings.bags >= 1);
+    let directions: Vec<Direction> = candidates
+        .iter()
+        .map(|candidate| {
+            let constrained = match settings.monotone {
+                Monotone::None => false,
+                Monotone::Informative => {
+                    candidate.information_value >= config.scorecard.information_value_min
+                }
+                Monotone::All => true,
+            };
+            match (constrained, candidate.trend) {
+                (false, _) => Direction::Free,
+                (true, Trend::Increasing) => Direction::Increasing,
+                (true, Trend::Decreasing) => Direction::Decreasing,
+            }
+        })
+        .collect();
     let mut fits = Vec::with_capacity(settings.bags);
     for bag in 0..settings.bags {
         let seed = config.seed ^ 0x5EED ^ ((bag as u64) << 32);
@@ -515,6 +546,7 @@ fn fit_boosted_scorecard(
         fits.push(fit_additive(
             &binned(&inner),
             &binned(&validation),
+            &directions,
             &settings.boost,
             &mut |done, total| {
                 progress(Progress {

@@ -8,7 +8,7 @@ use super::command::{
 use super::event::{SchemeChange, SchemeEvent};
 use super::model::{local_date, Enrollment, Hospital, PatientStatus};
 use super::queries::PatientView;
-use super::state::{Draft, Scheme};
+use super::state::{Draft, Refusal, Scheme};
 use crate::insurance::Plan;
 use crate::transfers::{Leg, TransferRequest};
 use crate::{DepositId, HospitalId, Money, PatientId, PlanId, Timestamp};
@@ -49,7 +49,7 @@ impl Scheme {
         plan_id: PlanId,
         plan: Plan,
         now: Timestamp,
-    ) -> Result<Executed, SchemeError> {
+    ) -> Result<Executed, Refusal> {
         plan.validate()
             .map_err(|error| SchemeError::invalid_request(error.to_string()))?;
         if let Some(stored) = self.plan(&plan_id).filter(|stored| stored.plan == plan) {
@@ -66,7 +66,7 @@ impl Scheme {
             plan_id: plan_id.clone(),
             plan,
         });
-        let change = self.commit(draft, now);
+        let change = self.commit(draft, now)?;
         let stored = self.plan(&plan_id).expect("the plan was stored");
         let outcome = Outcome::PlanStored(PlanStored {
             plan_id,
@@ -80,12 +80,13 @@ impl Scheme {
         &mut self,
         hospital: Hospital,
         now: Timestamp,
-    ) -> Result<Executed, SchemeError> {
+    ) -> Result<Executed, Refusal> {
         let name_length = hospital.name.chars().count();
         if name_length == 0 || name_length > HOSPITAL_NAME_LENGTH_MAX {
             return Err(SchemeError::invalid_request(format!(
                 "name must be 1 to {HOSPITAL_NAME_LENGTH_MAX} characters"
-            )));
+            ))
+            .into());
         }
         if self.hospital(&hospital.hospital_id) == Some(&hospital) {
             return Ok(replayed(Outcome::HospitalStored(hospital)));
@@ -97,7 +98,7 @@ impl Scheme {
         draft
             .events
             .push(SchemeEvent::HospitalStored(hospital.clone()));
-        let change = self.commit(draft, now);
+        let change = self.commit(draft, now)?;
         Ok(accepted(Outcome::HospitalStored(hospital), change))
     }
 
@@ -107,7 +108,7 @@ impl Scheme {
         &mut self,
         enrollment: Enrollment,
         now: Timestamp,
-    ) -> Result<Executed, SchemeError> {
+    ) -> Result<Executed, Refusal> {
         check_amount("msa_balance", enrollment.msa_balance)?;
         check_amount("credit_limit", enrollment.credit_limit)?;
         if enrollment
@@ -116,21 +117,22 @@ impl Scheme {
         {
             return Err(SchemeError::invalid_request(format!(
                 "external_score must be at most {EXTERNAL_SCORE_MAX}"
-            )));
+            ))
+            .into());
         }
         if enrollment.birth_date > local_date(now) {
-            return Err(SchemeError::invalid_request("birth_date is in the future"));
+            return Err(SchemeError::invalid_request("birth_date is in the future").into());
         }
         if let Some(patient) = self.patient(&enrollment.patient_id) {
             if patient.enrollment != enrollment {
-                return Err(SchemeError::conflict("patient_id", &enrollment.patient_id));
+                return Err(SchemeError::conflict("patient_id", &enrollment.patient_id).into());
             }
             return Ok(replayed(Outcome::Patient(PatientView::enrolled(
                 &enrollment,
             ))));
         }
         if self.plan(&enrollment.plan_id).is_none() {
-            return Err(SchemeError::not_found("plan", &enrollment.plan_id));
+            return Err(SchemeError::not_found("plan", &enrollment.plan_id).into());
         }
         let patient_id = &enrollment.patient_id;
         let mut draft = Draft::default();
@@ -149,7 +151,7 @@ impl Scheme {
         draft
             .events
             .push(SchemeEvent::PatientEnrolled(enrollment.clone()));
-        let change = self.commit(draft, now);
+        let change = self.commit(draft, now)?;
         Ok(accepted(
             Outcome::Patient(PatientView::enrolled(&enrollment)),
             change,
@@ -162,11 +164,9 @@ impl Scheme {
         deposit_id: DepositId,
         amount: Money,
         now: Timestamp,
-    ) -> Result<Executed, SchemeError> {
+    ) -> Result<Executed, Refusal> {
         if amount.is_zero() {
-            return Err(SchemeError::invalid_request(
-                "amount must be greater than zero",
-            ));
+            return Err(SchemeError::invalid_request("amount must be greater than zero").into());
         }
         check_amount("amount", amount)?;
         let patient = self
@@ -182,7 +182,7 @@ impl Scheme {
         };
         if let Some(record) = patient.deposits.get(&deposit_id) {
             if record.amount != amount {
-                return Err(SchemeError::conflict("deposit_id", &deposit_id));
+                return Err(SchemeError::conflict("deposit_id", &deposit_id).into());
             }
             return Ok(replayed(receipt(record.msa_balance_after)));
         }
@@ -199,7 +199,7 @@ impl Scheme {
             deposit_id: deposit_id.clone(),
             amount,
         });
-        let change = self.commit(draft, now);
+        let change = self.commit(draft, now)?;
         let balance = self.patient(&patient_id).expect("known").msa_balance;
         Ok(accepted(receipt(balance), change))
     }
@@ -210,7 +210,7 @@ impl Scheme {
         patient_id: PatientId,
         credit_limit: Money,
         now: Timestamp,
-    ) -> Result<Executed, SchemeError> {
+    ) -> Result<Executed, Refusal> {
         check_amount("credit_limit", credit_limit)?;
         let patient = self
             .patient(&patient_id)
@@ -225,7 +225,8 @@ impl Scheme {
         if i128::from(credit_limit.fen()) < used {
             return Err(SchemeError::invalid_state(
                 "credit_limit is below what the patient holds and owes",
-            ));
+            )
+            .into());
         }
         let mut draft = Draft::default();
         draft
@@ -235,7 +236,7 @@ impl Scheme {
             patient_id: patient_id.clone(),
             credit_limit,
         });
-        let change = self.commit(draft, now);
+        let change = self.commit(draft, now)?;
         let view = self.patient_view(&patient_id).expect("known");
         Ok(accepted(Outcome::Patient(view), change))
     }
@@ -244,7 +245,7 @@ impl Scheme {
         &mut self,
         patient_id: PatientId,
         now: Timestamp,
-    ) -> Result<Executed, SchemeError> {
+    ) -> Result<Executed, Refusal> {
         let patient = self
             .patient(&patient_id)
             .ok_or_else(|| SchemeError::not_found("patient", &patient_id))?;
@@ -259,7 +260,7 @@ impl Scheme {
             credit_limit: patient.credit_limit,
             restored: false,
         });
-        let change = self.commit(draft, now);
+        let change = self.commit(draft, now)?;
         let view = self.patient_view(&patient_id).expect("known");
         Ok(accepted(Outcome::Patient(view), change))
     }

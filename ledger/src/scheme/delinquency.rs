@@ -9,7 +9,7 @@ use super::chart::{self, TransferKind};
 use super::command::{Accepted, DelinquencyRun, Outcome, SchemeError};
 use super::event::{SchemeChange, SchemeEvent};
 use super::model::{plus_days, PatientStatus, SchemeConfig, VisitKey, VisitStatus};
-use super::state::{add, Draft, Scheme};
+use super::state::{add, Draft, Refusal, Scheme};
 use crate::transfers::{Leg, TransferRequest};
 use crate::{Money, PatientId, Timestamp};
 
@@ -34,11 +34,11 @@ impl Scheme {
         &mut self,
         as_of: Timestamp,
         now: Timestamp,
-    ) -> Result<Executed, SchemeError> {
+    ) -> Result<Executed, Refusal> {
         if self.delinquency_as_of.is_some_and(|last| as_of < last) {
-            return Err(SchemeError::invalid_state(
-                "as_of is before the last delinquency run",
-            ));
+            return Err(
+                SchemeError::invalid_state("as_of is before the last delinquency run").into(),
+            );
         }
         let mut run = DelinquencyRun {
             as_of,
@@ -47,11 +47,20 @@ impl Scheme {
         let mut changes = Vec::new();
         for (patient_id, agings) in self.agings_by_patient(as_of) {
             count_stages(&mut run, &agings);
-            changes.push(self.age_patient(&patient_id, agings, now));
+            match self.age_patient(&patient_id, agings, as_of, now) {
+                Ok(change) => changes.push(change),
+                Err(mut refusal) => {
+                    // Patients aged before stay aged (the watermark does not move): keep
+                    // their records so the journal matches the state.
+                    changes.append(&mut refusal.changes);
+                    refusal.changes = changes;
+                    return Err(refusal);
+                }
+            }
         }
         let mut draft = Draft::default();
         draft.events.push(SchemeEvent::DelinquencyRan(run));
-        changes.push(self.commit(draft, now));
+        changes.push(self.commit(draft, now)?);
         let accepted = Accepted {
             outcome: Outcome::DelinquencyRun(run),
             replayed: false,
@@ -94,8 +103,9 @@ impl Scheme {
         &mut self,
         patient_id: &PatientId,
         agings: Vec<Aging>,
+        as_of: Timestamp,
         now: Timestamp,
-    ) -> SchemeChange {
+    ) -> Result<SchemeChange, Refusal> {
         let mut provision = Money::ZERO;
         let mut written_off = Money::ZERO;
         let mut draft = Draft::default();
@@ -111,6 +121,7 @@ impl Scheme {
                 draft.events.push(SchemeEvent::VisitAged {
                     key: aging.key.clone(),
                     status: stage,
+                    as_of,
                 });
             }
         }

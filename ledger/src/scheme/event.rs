@@ -66,10 +66,12 @@ pub enum SchemeEvent {
         record: RefundRecord,
     },
     PaymentApplied(PaymentRecord),
-    /// Delinquency moved a visit to overdue, defaulted or written off.
+    /// Delinquency moved a visit to overdue, defaulted or written off, in a run as of
+    /// `as_of`.
     VisitAged {
         key: VisitKey,
         status: VisitStatus,
+        as_of: crate::Timestamp,
     },
     DelinquencyRan(DelinquencyRun),
     /// The books released a visit's hold at its deadline.

@@ -5,7 +5,7 @@ use super::admin::Executed;
 use super::command::{SchemeCommand, SchemeReply};
 use super::event::{SchemeChange, SchemeEvent};
 use super::model::{Hospital, VisitKey};
-use super::state::Scheme;
+use super::state::{Refusal, Scheme};
 use crate::books::LedgerChange;
 use crate::engine::StateMachine;
 use crate::journal::AccountEntry;
@@ -26,15 +26,14 @@ impl Scheme {
                 changes.extend(executed);
                 (Ok(accepted), changes)
             }
-            Err(error) => (Err(error), changes),
+            Err(refusal) => {
+                changes.extend(refusal.changes);
+                (Err(refusal.error), changes)
+            }
         }
     }
 
-    fn dispatch(
-        &mut self,
-        command: SchemeCommand,
-        now: Timestamp,
-    ) -> Result<Executed, super::command::SchemeError> {
+    fn dispatch(&mut self, command: SchemeCommand, now: Timestamp) -> Result<Executed, Refusal> {
         match command {
             SchemeCommand::PutPlan { plan_id, plan } => self.put_plan(plan_id, plan, now),
             SchemeCommand::PutHospital {

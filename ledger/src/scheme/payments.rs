@@ -7,7 +7,7 @@ use super::command::{Outcome, PaymentApplied, SchemeError, ALLOCATIONS_PER_PAYME
 use super::event::{SchemeChange, SchemeEvent};
 use super::model::{Allocation, PatientStatus, PaymentRecord, PaymentRequest, VisitStatus};
 use super::settle::non_zero_legs;
-use super::state::{add, sub, Draft, Scheme};
+use super::state::{add, sub, Draft, Refusal, Scheme};
 use crate::transfers::TransferRequest;
 use crate::{Money, PatientId, Timestamp};
 
@@ -29,16 +29,14 @@ impl Scheme {
         &mut self,
         request: PaymentRequest,
         now: Timestamp,
-    ) -> Result<Executed, SchemeError> {
+    ) -> Result<Executed, Refusal> {
         if request.amount.is_zero() {
-            return Err(SchemeError::invalid_request(
-                "amount must be greater than zero",
-            ));
+            return Err(SchemeError::invalid_request("amount must be greater than zero").into());
         }
         check_amount("amount", request.amount)?;
         if let Some(record) = self.payment(&request.payment_id) {
             if record.request != request {
-                return Err(SchemeError::conflict("payment_id", &request.payment_id));
+                return Err(SchemeError::conflict("payment_id", &request.payment_id).into());
             }
             return Ok(replayed(payment_applied(record)));
         }
@@ -47,7 +45,7 @@ impl Scheme {
             .ok_or_else(|| SchemeError::not_found("patient", &request.patient_id))?;
         let (outstanding, _) = self.owed_by(patient);
         if request.amount > outstanding {
-            return Err(SchemeError::AmountExceedsOutstanding { outstanding });
+            return Err(SchemeError::AmountExceedsOutstanding { outstanding }.into());
         }
         let applied = self.allocate(&request.patient_id, request.amount)?;
         let patient_id = request.patient_id.clone();
@@ -59,7 +57,7 @@ impl Scheme {
             applied,
         };
         let draft = self.payment_draft(record);
-        let mut change = self.commit(draft, now);
+        let mut change = self.commit(draft, now)?;
         self.review_patient_status(&patient_id, &mut change, now);
         let record = self.payment(&payment_id).expect("recorded");
         Ok(accepted(payment_applied(record), change))
@@ -182,7 +180,9 @@ impl Scheme {
             credit_limit,
             restored,
         });
-        let review = self.commit(draft, now);
+        let Ok(review) = self.commit(draft, now) else {
+            unreachable!("a status change moves no money, so the books never refuse it");
+        };
         change.ledger.extend(review.ledger);
         change.events.extend(review.events);
     }

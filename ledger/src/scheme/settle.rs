@@ -10,7 +10,7 @@ use super::model::{
     SettlementFigures, SettlementRecord, SettlementTerms, Visit, VisitKey, VisitStatus,
 };
 use super::queries::settlement_view;
-use super::state::{Draft, Scheme};
+use super::state::{Draft, Refusal, Scheme};
 use super::visits::void;
 use crate::insurance::{adjudicate, AdjudicationInput, ChargeLine, Plan, Settlement};
 use crate::transfers::{Leg, TransferRequest};
@@ -25,7 +25,7 @@ impl Scheme {
         hospital_id: HospitalId,
         visit_id: VisitId,
         now: Timestamp,
-    ) -> Result<Executed, SchemeError> {
+    ) -> Result<Executed, Refusal> {
         let key = VisitKey {
             hospital_id,
             visit_id,
@@ -39,7 +39,8 @@ impl Scheme {
             return Err(SchemeError::invalid_state(format!(
                 "a {} visit cannot be settled",
                 visit.status.as_str()
-            )));
+            ))
+            .into());
         }
         let (terms, plan) = self.settlement_terms(visit, now)?;
         let settlement = self.adjudicate_visit(visit, &terms, plan, now)?;
@@ -52,7 +53,7 @@ impl Scheme {
             current: SettlementFigures::from_settlement(&settlement),
         };
         let draft = self.settlement_draft(visit, record);
-        let change = self.commit(draft, now);
+        let change = self.commit(draft, now)?;
         let visit = self.visit(&key).expect("known");
         let record = visit.settlement.as_ref().expect("settled");
         let view = settlement_view(visit, record, record.original, VisitStatus::Settled);
@@ -192,11 +193,11 @@ impl Scheme {
         refund_id: RefundId,
         charge_id: ChargeId,
         now: Timestamp,
-    ) -> Result<Executed, SchemeError> {
+    ) -> Result<Executed, Refusal> {
         let visit = self.known_visit(&key)?;
         if let Some((_, record)) = visit.refunds.iter().find(|(id, _)| *id == refund_id) {
             if record.charge_id != charge_id {
-                return Err(SchemeError::conflict("refund_id", &refund_id));
+                return Err(SchemeError::conflict("refund_id", &refund_id).into());
             }
             return Ok(replayed(refunded(visit, &refund_id, record)));
         }
@@ -204,7 +205,7 @@ impl Scheme {
         let record = self.readjudicate(visit, &charge_id, now)?;
         let draft = self.refund_draft(visit, &refund_id, record);
         let patient_id = visit.request.patient_id.clone();
-        let mut change = self.commit(draft, now);
+        let mut change = self.commit(draft, now)?;
         self.review_patient_status(&patient_id, &mut change, now);
         let visit = self.visit(&key).expect("known");
         let record = &visit.refunds.last().expect("recorded").1;

@@ -4,7 +4,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use super::chart::TransferIds;
-use super::command::DelinquencyRun;
+use super::command::{DelinquencyRun, SchemeError};
 use super::event::{SchemeChange, SchemeEvent};
 use super::model::{
     AccumulatorKey, Charge, DepositRecord, Hold, Hospital, Patient, PatientAccounts, PatientStatus,
@@ -37,6 +37,23 @@ pub struct Scheme {
     pub(super) settlements: u64,
     /// The `as_of` of the last delinquency run: runs never go backwards.
     pub(super) delinquency_as_of: Option<Timestamp>,
+}
+
+/// A refused command: the error, and the records that keep the journal equal to the state
+/// when part of the command had to stay (accounts opened before the books refused a chain,
+/// patients a delinquency run already aged). Empty for every ordinary refusal.
+pub(super) struct Refusal {
+    pub error: SchemeError,
+    pub changes: Vec<SchemeChange>,
+}
+
+impl From<SchemeError> for Refusal {
+    fn from(error: SchemeError) -> Refusal {
+        Refusal {
+            error,
+            changes: Vec::new(),
+        }
+    }
 }
 
 /// What a command is about to do: accounts to open, transfers to run as one linked chain,
@@ -73,10 +90,15 @@ impl Scheme {
     /// Opens the draft's missing accounts, runs its transfers as one linked chain and applies
     /// its events.
     ///
-    /// # Panics
-    /// When the books refuse the draft: commands check everything the books check first, so
-    /// a refusal is a bug, and stopping the writer is safer than diverging from the journal.
-    pub(super) fn commit(&mut self, draft: Draft, now: Timestamp) -> SchemeChange {
+    /// # Errors
+    /// The books refused the chain (commands check what the books check first, so only a
+    /// balance overflow gets here): nothing of the chain or the events applied; accounts the
+    /// draft opened stay open, in the refusal's record.
+    pub(super) fn commit(&mut self, draft: Draft, now: Timestamp) -> Result<SchemeChange, Refusal> {
+        assert!(
+            draft.limits.is_empty() || draft.transfers.is_empty(),
+            "a draft changes limits or moves money, not both"
+        );
         let mut ledger = Vec::new();
         for spec in draft.accounts {
             if self.books.account(&spec.id).is_some() {
@@ -90,19 +112,31 @@ impl Scheme {
             ledger.extend(changed.expect("limits change on known accounts"));
         }
         if !draft.transfers.is_empty() {
-            let result = self.books.transfer_chain(draft.transfers, now);
-            let (_, change) = result.unwrap_or_else(|(index, rejection)| {
-                panic!("the books refused transfer {index} of a checked draft: {rejection}")
-            });
-            ledger.extend(change);
+            match self.books.transfer_chain(draft.transfers, now) {
+                Ok((_, change)) => ledger.extend(change),
+                Err((index, rejection)) => {
+                    let detail = format!("the ledger refused transfer {index}: {rejection}");
+                    let opened = SchemeChange {
+                        events: Vec::new(),
+                        ledger,
+                    };
+                    let changes = if opened.ledger.is_empty() {
+                        Vec::new()
+                    } else {
+                        vec![opened]
+                    };
+                    let error = SchemeError::invalid_state(detail);
+                    return Err(Refusal { error, changes });
+                }
+            }
         }
         for event in &draft.events {
             self.apply_event(event, now);
         }
-        SchemeChange {
+        Ok(SchemeChange {
             events: draft.events,
             ledger,
-        }
+        })
     }
 
     /// Replays a journaled change: the ledger part, then the events.
@@ -183,7 +217,7 @@ impl Scheme {
                 record,
             } => self.apply_refund(key, refund_id, record, at),
             SchemeEvent::PaymentApplied(record) => self.apply_payment(record, at),
-            SchemeEvent::VisitAged { key, status } => self.apply_aging(key, *status, at),
+            SchemeEvent::VisitAged { key, status, as_of } => self.apply_aging(key, *status, *as_of),
             SchemeEvent::DelinquencyRan(DelinquencyRun { as_of, .. }) => {
                 self.delinquency_as_of = Some(*as_of);
             }

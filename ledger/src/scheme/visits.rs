@@ -10,7 +10,7 @@ use super::event::SchemeEvent;
 use super::model::{
     ChargeRequest, Hold, OpenVisitRequest, PatientStatus, Visit, VisitKey, VisitStatus,
 };
-use super::state::{Draft, Scheme};
+use super::state::{Draft, Refusal, Scheme};
 use crate::insurance::{ChargeLine, LINES_PER_VISIT_MAX};
 use crate::transfers::{Leg, TransferAction, TransferRequest};
 use crate::{HospitalId, Money, PatientId, Timestamp, VisitId};
@@ -23,7 +23,7 @@ impl Scheme {
         hospital_id: HospitalId,
         request: OpenVisitRequest,
         now: Timestamp,
-    ) -> Result<Executed, SchemeError> {
+    ) -> Result<Executed, Refusal> {
         check_amount("estimated_amount", request.estimated_amount)?;
         let key = VisitKey {
             hospital_id: hospital_id.clone(),
@@ -31,7 +31,7 @@ impl Scheme {
         };
         if let Some(visit) = self.visit(&key) {
             if visit.request != request {
-                return Err(SchemeError::conflict("visit_id", &request.visit_id));
+                return Err(SchemeError::conflict("visit_id", &request.visit_id).into());
             }
             return Ok(replayed(Outcome::VisitOpened(opened(visit))));
         }
@@ -46,7 +46,7 @@ impl Scheme {
             if available.is_zero() {
                 reasons.push(DeclineReason::CreditLineExhausted);
             }
-            return Err(SchemeError::InsufficientCredit { available, reasons });
+            return Err(SchemeError::InsufficientCredit { available, reasons }.into());
         }
         let mut draft = Draft::default();
         let hold = self.hold_draft(
@@ -62,7 +62,7 @@ impl Scheme {
             authorized_amount: hold.as_ref().map_or(Money::ZERO, |hold| hold.amount),
             hold,
         });
-        let change = self.commit(draft, now);
+        let change = self.commit(draft, now)?;
         let visit = self.visit(&key).expect("the visit was opened");
         Ok(accepted(Outcome::VisitOpened(opened(visit)), change))
     }
@@ -76,7 +76,7 @@ impl Scheme {
         visit_id: VisitId,
         charge: ChargeRequest,
         now: Timestamp,
-    ) -> Result<Executed, SchemeError> {
+    ) -> Result<Executed, Refusal> {
         let amount = charge_amount(&charge.items)?;
         let key = VisitKey {
             hospital_id,
@@ -89,7 +89,7 @@ impl Scheme {
             .find(|existing| existing.request.charge_id == charge.charge_id);
         if let Some(existing) = existing {
             if existing.request != charge {
-                return Err(SchemeError::conflict("charge_id", &charge.charge_id));
+                return Err(SchemeError::conflict("charge_id", &charge.charge_id).into());
             }
             return Ok(replayed(charge_added(
                 &charge,
@@ -117,7 +117,7 @@ impl Scheme {
             amount,
             grown_hold,
         });
-        let change = self.commit(draft, now);
+        let change = self.commit(draft, now)?;
         Ok(accepted(charge_added(&charge, amount, visit_total), change))
     }
 
@@ -127,7 +127,7 @@ impl Scheme {
         hospital_id: HospitalId,
         visit_id: VisitId,
         now: Timestamp,
-    ) -> Result<Executed, SchemeError> {
+    ) -> Result<Executed, Refusal> {
         let key = VisitKey {
             hospital_id,
             visit_id,
@@ -140,7 +140,8 @@ impl Scheme {
                 return Err(SchemeError::invalid_state(format!(
                     "a {} visit cannot be cancelled",
                     other.as_str()
-                )))
+                ))
+                .into())
             }
         }
         let mut draft = Draft::default();
@@ -151,7 +152,7 @@ impl Scheme {
         draft
             .events
             .push(SchemeEvent::VisitCancelled { key: key.clone() });
-        let change = self.commit(draft, now);
+        let change = self.commit(draft, now)?;
         let visit = self.visit(&key).expect("known");
         Ok(accepted(cancelled(visit), change))
     }

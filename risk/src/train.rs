@@ -358,6 +358,18 @@ fn coarse_candidates(
         .collect()
 }
 
+/// Index of the candidate with the highest information value (the first on ties).
+fn strongest_candidate(candidates: &[Candidate]) -> usize {
+    assert!(!candidates.is_empty());
+    let mut strongest = 0;
+    for (index, candidate) in candidates.iter().enumerate() {
+        if candidate.information_value > candidates[strongest].information_value {
+            strongest = index;
+        }
+    }
+    strongest
+}
+
 /// Bins of a feature from cuts, training counts (missing last) and log-odds per bin.
 fn spec_bins(cuts: &Cuts, counts: &[BinCounts], log_odds: &[f64]) -> Vec<BinSpec> {
     assert_eq!(counts.len(), cuts.bins());
@@ -423,6 +435,11 @@ fn fit_woe_scorecard(
             }
         })
         .collect();
+    if notes.iter().all(|note| !note.is_empty()) {
+        // Nothing reaches the threshold: keep the strongest feature rather than fail.
+        let strongest = strongest_candidate(candidates);
+        notes[strongest].clear();
+    }
     let columns: Vec<Vec<f64>> = candidates
         .iter()
         .map(|candidate| woe_column(candidate, training_rows))
@@ -521,6 +538,14 @@ fn fit_boosted_scorecard(
             .collect(),
     };
     assert!(settings.bags >= 1);
+    // Small data sets get smaller leaves: at most a twentieth of the training rows.
+    let mut boost = settings.boost.clone();
+    boost.leaf_rows_min = boost.leaf_rows_min.min(training_rows.len() / 20).max(1);
+    let mut pair_settings = settings.pairs.clone();
+    pair_settings.leaf_rows_min = pair_settings
+        .leaf_rows_min
+        .min(training_rows.len() / 20)
+        .max(1);
     let directions: Vec<Direction> = candidates
         .iter()
         .map(|candidate| {
@@ -547,7 +572,7 @@ fn fit_boosted_scorecard(
             &binned(&inner),
             &binned(&validation),
             &directions,
-            &settings.boost,
+            &boost,
             &mut |done, total| {
                 progress(Progress {
                     stage: Stage::Boosting,
@@ -574,7 +599,7 @@ fn fit_boosted_scorecard(
             fit.log_odds(&inner),
             fit.log_odds(&validation),
             &fit.importance(&inner),
-            &settings.pairs,
+            &pair_settings,
         )
     };
     let mut notes = vec![String::new(); candidates.len()];
@@ -625,7 +650,27 @@ fn fit_boosted_scorecard(
         })
         .collect();
     if features.is_empty() {
-        return Err(RiskError::NoFeatures);
+        // Not one split was worth making: a flat model of the strongest feature, which
+        // predicts the training bad rate for everybody.
+        let strongest = strongest_candidate(candidates);
+        let candidate = &candidates[strongest];
+        let values: Vec<f64> = training_rows
+            .iter()
+            .map(|&row| candidate.values[row])
+            .collect();
+        let flat = Cuts {
+            upper_edges: Vec::new(),
+        };
+        notes[strongest].clear();
+        features.push(FeatureSpec {
+            name: candidate.definition.name.clone(),
+            description: candidate.definition.description.clone(),
+            source: candidate.definition.source.clone(),
+            information_value: candidate.information_value,
+            coefficient: None,
+            trend: Some(candidate.trend),
+            bins: spec_bins(&flat, &flat.counts(&values, training_bads), &[0.0, 0.0]),
+        });
     }
     Ok(Fitted {
         intercept: fit.intercept,

@@ -117,3 +117,28 @@ fn bad_inputs_are_typed_errors() {
         Err(RiskError::NoFeatures)
     ));
 }
+
+#[test]
+fn tiny_and_signal_free_data_still_train() {
+    let tiny = table(60, 9);
+    for kind in [ModelKind::BoostedScorecard, ModelKind::WoeScorecard] {
+        let outcome = train(&tiny, &config(kind), &mut |_| {}).expect("60 rows train");
+        assert!(!outcome.model.features().is_empty());
+    }
+    let rows: String = (0..400)
+        .map(|row| format!("{},{}\n", (row * 7919) % 13, row % 2))
+        .collect();
+    let noise = Table::from_reader(
+        format!("x,defaulted\n{rows}").as_bytes(),
+        Path::new("noise.csv"),
+    )
+    .unwrap();
+    let mut config = TrainConfig::new(LABEL);
+    config.holdout_fraction = 0.0;
+    let outcome = train(&noise, &config, &mut |_| {}).expect("noise trains");
+    assert!(outcome.model.metrics().holdout.is_none());
+    let score = outcome
+        .model
+        .score(&treatfirst_risk::FeatureValues::new().with("x", 3.0));
+    assert!((score.probability_of_default - 0.5).abs() < 0.2);
+}

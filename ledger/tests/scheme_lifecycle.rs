@@ -201,8 +201,13 @@ fn a_suspended_patient_is_active_again_once_nothing_is_past_due() {
     fixture.enroll("P1", "0", "1000.00");
     fixture.visit("H1", "V1", "P1", lines(&[("C", "1", "100.00")]));
     fixture.advance_days(3);
-    fixture.run_delinquency();
+    let as_of = START.plus_seconds(2 * DAY_SECONDS + 60);
+    fixture.scheme().run_delinquency(as_of).unwrap().unwrap();
     assert_eq!(fixture.patient("P1").status, PatientStatus::Suspended);
+    assert_eq!(
+        fixture.visit_view("H1", "V1").timeline.overdue_at,
+        Some(as_of)
+    );
     fixture.pay("PAY1", "P1", "40.00");
     assert_eq!(fixture.patient("P1").status, PatientStatus::Suspended);
     fixture.pay("PAY2", "P1", "60.00");

@@ -7,7 +7,15 @@
 //! [`SchemeChange`]): the domain events, with every computed amount, and the ledger changes
 //! they made. Replay applies both and never recomputes, so it is exact whatever the settings
 //! or the code of the rules later become. A delinquency run writes one record per patient
-//! and one for the run, all in one commit group.
+//! and one for the run, all in one commit group; a hold the books release at its deadline
+//! is a record of its own. A refused command writes nothing (the one exception: when the
+//! books refuse a balance overflow after the command opened an account, the opening is
+//! journaled so that the journal still equals the state).
+//!
+//! **Architecture Invariant:** every write is idempotent by its client id (visit id per
+//! hospital, charge id per visit, refund id per visit, deposit id per patient, payment id,
+//! patient id): the same body replays the original outcome (`replayed: true`, nothing
+//! written); another body is `idempotency_conflict`.
 //!
 //! **Architecture Invariant:** the rules read no clock: `now` is the commit group's time and
 //! delinquency takes `as_of`. Concurrency safety comes from the single writer: two hospitals
@@ -15,7 +23,8 @@
 //! the accumulators and the credit the other left.
 //!
 //! # Chart of accounts
-//! `P` patient, `H` hospital, `PL` plan, `C` payment channel. Normal side in brackets.
+//! `P` patient, `H` hospital, `PL` plan, `C` payment channel; the second column is the
+//! normal side.
 //!
 //! | account | | what it holds |
 //! |---|---|---|

@@ -149,12 +149,20 @@ impl StateMachine for Scheme {
         for ledger_change in &change.ledger {
             ledger_entries(&self.books, ledger_change, out);
         }
-        let mut seen: std::collections::HashMap<crate::AccountId, u16> =
-            std::collections::HashMap::new();
-        for entry in &mut out[first..] {
-            let next = seen.entry(entry.account.clone()).or_insert(0);
-            entry.index = *next;
-            *next += 1;
+        if change.ledger.len() > 1 {
+            renumber_per_account(&mut out[first..]);
         }
+    }
+}
+
+/// Numbers each account's entries 0, 1, 2, ... across a whole record (one ledger change
+/// numbers them already).
+fn renumber_per_account(entries: &mut [AccountEntry]) {
+    let mut seen: std::collections::HashMap<crate::AccountId, u16> =
+        std::collections::HashMap::new();
+    for entry in entries {
+        let next = seen.entry(entry.account.clone()).or_insert(0);
+        entry.index = *next;
+        *next += 1;
     }
 }

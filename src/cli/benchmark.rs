@@ -27,6 +27,17 @@ pub enum Workload {
         #[arg(long, default_value_t = 4)]
         clients: usize,
     },
+    /// Durable visits (open + charge + settle each) from concurrent clients.
+    Settle {
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// Concurrent clients.
+        #[arg(long, default_value_t = 64)]
+        clients: usize,
+        /// Visits each client submits at once (1 = one visit per request).
+        #[arg(long, default_value_t = 1)]
+        visits_per_submission: usize,
+    },
 }
 
 pub fn run(workload: Workload) -> anyhow::Result<()> {
@@ -37,7 +48,29 @@ pub fn run(workload: Workload) -> anyhow::Result<()> {
             accounts,
             clients,
         } => ledger(seconds, batch, accounts, clients),
+        Workload::Settle {
+            seconds,
+            clients,
+            visits_per_submission,
+        } => settle(seconds, clients, visits_per_submission),
     }
+}
+
+fn settle(seconds: u64, clients: usize, visits_per_submission: usize) -> anyhow::Result<()> {
+    use treatfirst_ledger::scheme::bench::{run_settle_benchmark, SettleBenchmark};
+    let directory = tempfile::tempdir()?;
+    let settings = SettleBenchmark {
+        seconds,
+        clients,
+        visits_per_submission,
+        ..SettleBenchmark::default()
+    };
+    let report = run_settle_benchmark(directory.path(), settings)?;
+    println!("visits={}", report.visits);
+    println!("settles_per_second={}", report.settles_per_second);
+    println!("commit_groups={}", report.commit_groups);
+    println!("rss_mib={}", resident_mib());
+    Ok(())
 }
 
 /// A small deterministic generator (xorshift): the workload is the same on every run.

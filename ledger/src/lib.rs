@@ -28,7 +28,7 @@ pub use ids::*;
 pub use journal::{AccountEntry, EntrySide};
 pub use ledger::{Ledger, LedgerCommand, LedgerError, LedgerReply};
 pub use money::{Money, MoneyError, Ratio, RatioError};
-pub use time::{Clock, ManualClock, SystemClock, Timestamp};
+pub use time::{Clock, ManualClock, SystemClock, Timestamp, TimestampError};
 pub use transfers::{
     AccountRejection, Leg, Movement, Phase, Rejection, TransferAction, TransferOutcome,
     TransferRequest, TransferStatus,

@@ -6,11 +6,52 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
 use chrono::{DateTime, TimeZone, Utc};
-use serde::{Deserialize, Serialize};
+use serde::{de, Deserialize, Deserializer, Serialize, Serializer};
 
-/// An instant in UTC, in microseconds since the Unix epoch.
-#[derive(Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+/// An instant in UTC, in microseconds since the Unix epoch. On the wire (JSON) it is an
+/// RFC 3339 UTC string; in the journal (postcard) the integer.
+#[derive(Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Timestamp(i64);
+
+impl Serialize for Timestamp {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if serializer.is_human_readable() {
+            serializer.collect_str(self)
+        } else {
+            serializer.serialize_i64(self.0)
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Timestamp, D::Error> {
+        if deserializer.is_human_readable() {
+            let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+            text.parse().map_err(de::Error::custom)
+        } else {
+            i64::deserialize(deserializer).map(Timestamp)
+        }
+    }
+}
+
+/// Why a text is not an instant.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("time must be an RFC 3339 UTC string such as \"2026-12-01T00:00:00Z\"")]
+pub struct TimestampError;
+
+impl std::str::FromStr for Timestamp {
+    type Err = TimestampError;
+
+    /// Accepts RFC 3339 with any offset (converted to UTC), within the representable range.
+    fn from_str(text: &str) -> Result<Timestamp, TimestampError> {
+        let datetime = DateTime::parse_from_rfc3339(text).map_err(|_| TimestampError)?;
+        // Before the epoch nothing of the scheme happened; far futures are typos.
+        if !(1970..=9999).contains(&chrono::Datelike::year(&datetime.with_timezone(&Utc))) {
+            return Err(TimestampError);
+        }
+        Ok(Timestamp(datetime.timestamp_micros()))
+    }
+}
 
 const MICROS_PER_SECOND: i64 = 1_000_000;
 

@@ -1,6 +1,7 @@
 //! Command-line commands, one module each.
 
 mod benchmark;
+mod serve;
 mod verify;
 
 use std::path::PathBuf;
@@ -18,6 +19,8 @@ pub struct Arguments {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run the REST service (API.md) on the embedded store.
+    Serve(serve::ServeArguments),
     /// Check the journal's hash chain and the double-entry invariants of a data directory.
     Verify {
         /// The data directory (the embedded store).
@@ -37,6 +40,7 @@ enum Command {
 /// Whatever the command reports; the exit code carries verification failures.
 pub fn run(arguments: Arguments) -> anyhow::Result<ExitCode> {
     match arguments.command {
+        Command::Serve(arguments) => serve::run(arguments).map(|()| ExitCode::SUCCESS),
         Command::Verify { data_dir } => verify::run(&data_dir),
         Command::Benchmark { workload } => benchmark::run(workload).map(|()| ExitCode::SUCCESS),
     }

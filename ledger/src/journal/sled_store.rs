@@ -77,6 +77,12 @@ impl SledStore {
         Ok(store)
     }
 
+    /// The sled database the journal lives in, for services that keep their own
+    /// non-journal data (access tokens) in separate trees of the same directory.
+    pub fn database(&self) -> &sled::Db {
+        &self.database
+    }
+
     fn rebuild_account_index(&self) -> Result<(), StoreError> {
         let mut index: HashMap<AccountId, Vec<u64>> = HashMap::new();
         for item in self.tree.scan_prefix([ENTRY_PREFIX]) {

@@ -211,6 +211,8 @@ pub enum Outcome {
 pub struct PlanStored {
     pub plan_id: PlanId,
     pub version: PlanVersion,
+    /// The stored plan's own fields sit beside the id and version ("200 with the stored plan").
+    #[serde(flatten)]
     pub plan: Plan,
 }
 

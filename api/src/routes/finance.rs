@@ -1,0 +1,50 @@
+//! Finance (finance and admin tokens): delinquency runs, reports, reconciliation, risk.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest};
+use serde::Deserialize;
+use treatfirst_ledger::scheme::SchemeCommand;
+use treatfirst_ledger::Timestamp;
+
+use super::{accepted, principal, resource, Handled};
+use crate::body;
+use crate::problem::ApiError;
+use crate::state::AppState;
+
+pub fn configure(config: &mut web::ServiceConfig) {
+    config
+        .service(resource("/v1/delinquency/run").route(web::post().to(run_delinquency)))
+        .service(resource("/v1/reports/aging").route(web::get().to(not_yet)))
+        .service(resource("/v1/reports/defaults").route(web::get().to(not_yet)))
+        .service(resource("/v1/reports/provision").route(web::post().to(not_yet)))
+        .service(resource("/v1/reconciliations/fund").route(web::post().to(not_yet)))
+        .service(resource("/v1/reconciliations/channel").route(web::post().to(not_yet)))
+        .service(resource("/v1/risk/patients/{patient_id}").route(web::get().to(not_yet)));
+}
+
+#[derive(Debug, Deserialize)]
+struct DelinquencyBody {
+    as_of: Timestamp,
+}
+
+async fn run_delinquency(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    payload: web::Payload,
+) -> Handled {
+    principal(&state, &request)?.require_finance()?;
+    let body: DelinquencyBody = body::json(payload, state.limits.json_bytes).await?;
+    let reply = state
+        .execute(SchemeCommand::RunDelinquency { as_of: body.as_of })
+        .await?;
+    Ok(accepted(StatusCode::OK, &reply))
+}
+
+/// Reports, reconciliation and risk land with their own issues.
+async fn not_yet(state: web::Data<AppState>, request: HttpRequest) -> Handled {
+    principal(&state, &request)?.require_finance()?;
+    let what = request
+        .match_pattern()
+        .unwrap_or_else(|| request.path().to_owned());
+    Err(ApiError::not_implemented(&what))
+}

@@ -1,0 +1,151 @@
+//! Patients read their balances (admin, finance, any hospital, the patient itself).
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest};
+use serde::{Deserialize, Serialize};
+use treatfirst_ledger::scheme::{StatementCursor, StatementEntry, VisitView, STATEMENT_PAGE_MAX};
+use treatfirst_ledger::PatientId;
+
+use super::{json, path_id, principal, resource, Handled};
+use crate::auth::Grant;
+use crate::problem::ApiError;
+use crate::state::AppState;
+
+/// Statement entries per page when the client does not say.
+pub const STATEMENT_PAGE_DEFAULT: usize = 100;
+
+pub fn configure(config: &mut web::ServiceConfig) {
+    config
+        .service(resource("/v1/patients/{patient_id}").route(web::get().to(get_patient)))
+        .service(
+            resource("/v1/patients/{patient_id}/statement").route(web::get().to(get_statement)),
+        )
+        .service(resource("/v1/patients/{patient_id}/visits").route(web::get().to(get_visits)));
+}
+
+async fn get_patient(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    path: web::Path<String>,
+) -> Handled {
+    let caller = principal(&state, &request)?;
+    let patient_id: PatientId = path_id(&path)?;
+    caller.require_patient_reader(&patient_id)?;
+    let view = state
+        .scheme
+        .patient(&patient_id)
+        .ok_or_else(|| unknown(&patient_id))?;
+    Ok(json(StatusCode::OK, &view))
+}
+
+fn unknown(patient_id: &PatientId) -> ApiError {
+    ApiError::not_found(format!("patient {patient_id} is not enrolled"))
+}
+
+#[derive(Debug, Deserialize)]
+struct StatementQuery {
+    after: Option<String>,
+    limit: Option<usize>,
+}
+
+/// `GET /v1/patients/{patient_id}/statement` response: a page of entries, oldest first;
+/// `next` is the `after` of the following page (null on the last).
+#[derive(Debug, Serialize)]
+struct StatementPage {
+    entries: Vec<StatementEntry>,
+    next: Option<String>,
+}
+
+async fn get_statement(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    path: web::Path<String>,
+) -> Handled {
+    let caller = principal(&state, &request)?;
+    let patient_id: PatientId = path_id(&path)?;
+    caller.require_patient_reader(&patient_id)?;
+    let query = web::Query::<StatementQuery>::from_query(request.query_string())
+        .map_err(|error| ApiError::bad_request(format!("query: {error}")))?
+        .into_inner();
+    let limit = query.limit.unwrap_or(STATEMENT_PAGE_DEFAULT);
+    if limit == 0 || limit > STATEMENT_PAGE_MAX {
+        return Err(ApiError::bad_request(format!(
+            "limit must be between 1 and {STATEMENT_PAGE_MAX}"
+        )));
+    }
+    let after = query.after.as_deref().map(parse_cursor).transpose()?;
+    let entries = state
+        .scheme
+        .statement(&patient_id, after, limit)?
+        .ok_or_else(|| unknown(&patient_id))?;
+    let next = (entries.len() == limit)
+        .then(|| entries.last().map(|entry| format_cursor(entry.cursor)))
+        .flatten();
+    Ok(json(StatusCode::OK, &StatementPage { entries, next }))
+}
+
+/// A cursor on the wire: `seq.account.index` (`17.receivable.0`).
+fn format_cursor(cursor: StatementCursor) -> String {
+    let account = serde_json::to_value(cursor.account)
+        .ok()
+        .and_then(|value| value.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    format!("{}.{account}.{}", cursor.seq, cursor.index)
+}
+
+fn parse_cursor(text: &str) -> Result<StatementCursor, ApiError> {
+    let malformed = || ApiError::bad_request("after: not a cursor from a previous page's next");
+    let mut parts = text.splitn(3, '.');
+    let seq = parts.next().and_then(|part| part.parse().ok());
+    let account = parts
+        .next()
+        .and_then(|part| serde_json::from_value(serde_json::Value::String(part.into())).ok());
+    let index = parts.next().and_then(|part| part.parse().ok());
+    match (seq, account, index) {
+        (Some(seq), Some(account), Some(index)) => Ok(StatementCursor {
+            seq,
+            account,
+            index,
+        }),
+        _ => Err(malformed()),
+    }
+}
+
+/// `GET /v1/patients/{patient_id}/visits` (an addition): the patient's visits in the order
+/// they were opened, each with its charges and settlement.
+#[derive(Debug, Serialize)]
+struct PatientVisits {
+    visits: Vec<VisitView>,
+}
+
+async fn get_visits(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    path: web::Path<String>,
+) -> Handled {
+    let caller = principal(&state, &request)?;
+    let patient_id: PatientId = path_id(&path)?;
+    caller.require_patient_reader(&patient_id)?;
+    // A hospital sees only its own visits (their charges are medical information).
+    let own_hospital = match &caller.grant {
+        Grant::Hospital { hospital_id } => Some(hospital_id.clone()),
+        _ => None,
+    };
+    let visits = {
+        let scheme = state.scheme.read();
+        let patient = scheme
+            .patient(&patient_id)
+            .ok_or_else(|| unknown(&patient_id))?;
+        patient
+            .visits
+            .iter()
+            .filter(|key| {
+                own_hospital
+                    .as_ref()
+                    .map_or(true, |own| *own == key.hospital_id)
+            })
+            .filter_map(|key| scheme.visit_view(key))
+            .collect()
+    };
+    Ok(json(StatusCode::OK, &PatientVisits { visits }))
+}

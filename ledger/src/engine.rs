@@ -16,7 +16,10 @@ use std::thread::JoinHandle;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::journal::{AccountEntry, JournalStore, RawRecord, RecordHash, StoreError, GENESIS_HASH};
+use crate::journal::{
+    marked_kind, AccountEntry, JournalKind, JournalStore, MarkedKind, RawRecord, RecordHash,
+    StoreError, GENESIS_HASH,
+};
 use crate::{Clock, Timestamp};
 
 /// The most commands the writer executes in one commit group.
@@ -34,6 +37,10 @@ pub trait StateMachine: Send + Sync + 'static {
     type Command: Send + 'static;
     type Reply: Send + 'static;
     type Change: Serialize + DeserializeOwned + Send + 'static;
+
+    /// Which journal this machine writes: recorded by stores that keep a marker, so that
+    /// `verify` and a later open know what the records are.
+    const JOURNAL_KIND: JournalKind;
 
     /// Executes a command at `now`: a rejected command changes nothing and returns no change;
     /// an accepted one has already been applied to `self` and returns what to journal.
@@ -67,6 +74,11 @@ pub enum EngineError {
     ChainBroken { seq: u64 },
     #[error("the ledger stopped after a storage failure; restart to recover from the journal")]
     Stopped,
+    #[error("the journal is marked as a {found} journal, not a {expected} one")]
+    WrongJournalKind {
+        found: String,
+        expected: JournalKind,
+    },
 }
 
 type ReplySink<R> = Box<dyn FnOnce(Result<Vec<R>, EngineError>) + Send>;
@@ -114,7 +126,29 @@ impl<M: StateMachine> Engine<M> {
         mut machine: M,
         clock: Arc<dyn Clock>,
     ) -> Result<Engine<M>, EngineError> {
+        let marked = match marked_kind(store.as_ref())? {
+            MarkedKind::Marked(kind) if kind == M::JOURNAL_KIND => true,
+            MarkedKind::Unmarked => false,
+            MarkedKind::Marked(kind) => {
+                return Err(EngineError::WrongJournalKind {
+                    found: kind.to_string(),
+                    expected: M::JOURNAL_KIND,
+                })
+            }
+            MarkedKind::Unknown(found) => {
+                return Err(EngineError::WrongJournalKind {
+                    found,
+                    expected: M::JOURNAL_KIND,
+                })
+            }
+        };
         let head = recover(store.as_ref(), &mut machine)?;
+        if !marked {
+            // A new journal, or one written before markers: it replayed as `M`, so it is.
+            if let Some(marker) = store.kind_marker() {
+                marker.write_kind(M::JOURNAL_KIND)?;
+            }
+        }
         let shared = Arc::new(Shared {
             state: RwLock::new(machine),
             store,

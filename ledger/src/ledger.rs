@@ -6,7 +6,7 @@ use std::sync::Arc;
 use crate::accounts::{AccountLimit, AccountSpec, Balances};
 use crate::books::{Books, LedgerChange};
 use crate::engine::{Engine, EngineError, StateMachine};
-use crate::journal::{AccountEntry, EntrySide, JournalStore, SledStore, StoreError};
+use crate::journal::{AccountEntry, EntrySide, JournalKind, JournalStore, SledStore, StoreError};
 use crate::transfers::{AccountRejection, Phase, Rejection, TransferOutcome, TransferRequest};
 use crate::{AccountId, Clock, SystemClock, Timestamp};
 
@@ -35,6 +35,7 @@ impl StateMachine for Books {
     type Command = LedgerCommand;
     type Reply = LedgerReply;
     type Change = LedgerChange;
+    const JOURNAL_KIND: JournalKind = JournalKind::Ledger;
 
     fn execute(
         &mut self,

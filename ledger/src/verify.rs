@@ -6,12 +6,20 @@
 //! - the whole journal balances, and so do all accounts together,
 //! - every account's balance equals the sum of its entries, both in the replayed state and
 //!   in the per-account entry index.
+//!
+//! [`verify_journal`] first establishes which state machine wrote the journal: from the
+//! store's marker when it keeps one, otherwise from the records (the first ones must decode
+//! exactly, with no byte left over, as the changes of one state machine and not the other).
 
 use std::collections::HashMap;
 
 use crate::accounts::Balances;
 use crate::engine::StateMachine;
-use crate::journal::{JournalStore, RecordHash, GENESIS_HASH};
+use serde::de::DeserializeOwned;
+
+use crate::journal::{
+    marked_kind, JournalKind, JournalStore, MarkedKind, RecordHash, StoreError, GENESIS_HASH,
+};
 use crate::transfers::{Movement, Phase};
 use crate::{AccountId, Money, Timestamp};
 
@@ -46,6 +54,117 @@ impl VerifyReport {
 
 /// The most problems listed before the auditor stops looking.
 pub const PROBLEMS_MAX: usize = 100;
+
+/// How the kind of a journal was established.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KindSource {
+    /// The store's marker, written when the engine first opened the journal.
+    Marker,
+    /// The first records decode as this kind's changes only.
+    Records,
+}
+
+impl KindSource {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            KindSource::Marker => "marker",
+            KindSource::Records => "records",
+        }
+    }
+}
+
+/// Why the auditor cannot tell which state machine wrote a journal.
+#[derive(Debug, thiserror::Error)]
+pub enum RecogniseError {
+    #[error("the journal is empty: no records to verify")]
+    Empty,
+    #[error("the journal is marked as a {0:?} journal, a kind this version does not know")]
+    UnknownMarker(String),
+    #[error("cannot tell which state machine wrote the journal: {0}")]
+    Unrecognised(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A verified journal: its kind, how the kind was known, and the audit.
+#[derive(Debug)]
+pub struct JournalVerification {
+    pub kind: JournalKind,
+    pub source: KindSource,
+    pub report: VerifyReport,
+}
+
+/// How many records, from the first, recognition decodes (without a marker).
+pub const RECOGNITION_SAMPLE: usize = 16;
+
+/// Which state machine wrote the journal in `store`.
+///
+/// # Errors
+/// The journal has no marker and no record, its marker names an unknown kind, or its first
+/// records decode as no kind (or as both).
+pub fn recognise(store: &dyn JournalStore) -> Result<(JournalKind, KindSource), RecogniseError> {
+    match marked_kind(store)? {
+        MarkedKind::Marked(kind) => return Ok((kind, KindSource::Marker)),
+        MarkedKind::Unknown(name) => return Err(RecogniseError::UnknownMarker(name)),
+        MarkedKind::Unmarked => {}
+    }
+    let mut payloads = Vec::new();
+    for record in store.records_from(1).take(RECOGNITION_SAMPLE) {
+        match record {
+            Ok(record) => payloads.push(record.payload),
+            // What can be read decides; the audit reports the unreadable record.
+            Err(_) if !payloads.is_empty() => break,
+            Err(error) => {
+                return Err(RecogniseError::Unrecognised(format!(
+                    "record 1 cannot be read: {error}"
+                )))
+            }
+        }
+    }
+    if payloads.is_empty() {
+        return Err(RecogniseError::Empty);
+    }
+    // How many records, from the first, decode exactly as each kind's changes.
+    let leading = |decodes: fn(&[u8]) -> bool| {
+        payloads
+            .iter()
+            .take_while(|payload| decodes(payload))
+            .count()
+    };
+    let as_ledger = leading(decodes_exactly::<crate::LedgerChange>);
+    let as_scheme = leading(decodes_exactly::<crate::scheme::SchemeChange>);
+    match as_ledger.cmp(&as_scheme) {
+        std::cmp::Ordering::Greater => Ok((JournalKind::Ledger, KindSource::Records)),
+        std::cmp::Ordering::Less => Ok((JournalKind::Scheme, KindSource::Records)),
+        std::cmp::Ordering::Equal if as_ledger == 0 => Err(RecogniseError::Unrecognised(
+            "record 1 decodes as neither a ledger nor a scheme change".to_owned(),
+        )),
+        std::cmp::Ordering::Equal => Err(RecogniseError::Unrecognised(format!(
+            "the first {as_ledger} records decode both as ledger and as scheme changes"
+        ))),
+    }
+}
+
+fn decodes_exactly<C: DeserializeOwned>(payload: &[u8]) -> bool {
+    matches!(postcard::take_from_bytes::<C>(payload), Ok((_, rest)) if rest.is_empty())
+}
+
+/// Recognises the journal's kind (see [`recognise`]) and audits it as that kind.
+///
+/// # Errors
+/// See [`recognise`].
+pub fn verify_journal(store: &dyn JournalStore) -> Result<JournalVerification, RecogniseError> {
+    let (kind, source) = recognise(store)?;
+    let report = match kind {
+        JournalKind::Ledger => verify::<crate::Books>(store),
+        JournalKind::Scheme => verify::<crate::scheme::Scheme>(store),
+    };
+    Ok(JournalVerification {
+        kind,
+        source,
+        report,
+    })
+}
 
 /// Audits the journal in `store` for state machine `M`.
 pub fn verify<M: Audited>(store: &dyn JournalStore) -> VerifyReport {
@@ -236,5 +355,146 @@ impl Audited for crate::Books {
 
     fn check_invariants(&self) -> Vec<String> {
         Vec::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::engine::{Engine, EngineError};
+    use crate::journal::{AccountEntry, KindMarker, RawRecord, SledStore};
+    use crate::{AccountSpec, ManualClock};
+
+    /// A sled store that keeps a kind marker (in a tree of a second database), as a store
+    /// with the marker hook does.
+    struct MarkedStore {
+        journal: SledStore,
+        _database: sled::Db,
+        marker: sled::Tree,
+    }
+
+    impl MarkedStore {
+        fn open(directory: &std::path::Path) -> MarkedStore {
+            let database = sled::open(directory.join("marker")).unwrap();
+            MarkedStore {
+                journal: SledStore::open(&directory.join("journal")).unwrap(),
+                marker: database.open_tree("ledger").unwrap(),
+                _database: database,
+            }
+        }
+    }
+
+    impl JournalStore for MarkedStore {
+        fn last_record(&self) -> Result<Option<RawRecord>, StoreError> {
+            self.journal.last_record()
+        }
+
+        fn records_from(
+            &self,
+            from_seq: u64,
+        ) -> Box<dyn Iterator<Item = Result<RawRecord, StoreError>> + '_> {
+            self.journal.records_from(from_seq)
+        }
+
+        fn append(
+            &self,
+            records: &[RawRecord],
+            entries: &[AccountEntry],
+        ) -> Result<(), StoreError> {
+            self.journal.append(records, entries)
+        }
+
+        fn account_entries(
+            &self,
+            account: &AccountId,
+            after: Option<(u64, u16)>,
+            limit: usize,
+        ) -> Result<Vec<AccountEntry>, StoreError> {
+            self.journal.account_entries(account, after, limit)
+        }
+
+        fn last_entry_at(
+            &self,
+            account: &AccountId,
+            at: Timestamp,
+        ) -> Result<Option<AccountEntry>, StoreError> {
+            self.journal.last_entry_at(account, at)
+        }
+
+        fn size_on_disk(&self) -> Option<u64> {
+            None
+        }
+
+        fn kind_marker(&self) -> Option<&dyn KindMarker> {
+            Some(&self.marker)
+        }
+    }
+
+    fn clock() -> Arc<ManualClock> {
+        Arc::new(ManualClock::new(Timestamp::from_seconds(1_800_000_000)))
+    }
+
+    #[test]
+    fn the_engine_marks_its_journal_and_refuses_another_kind() {
+        let directory = tempfile::tempdir().unwrap();
+        let store: Arc<dyn JournalStore> = Arc::new(MarkedStore::open(directory.path()));
+        // Even an empty journal is known by its marker once an engine opened it.
+        drop(Engine::open(Arc::clone(&store), crate::Books::new(), clock()).unwrap());
+        let verification = verify_journal(store.as_ref()).unwrap();
+        assert_eq!(verification.kind, JournalKind::Ledger);
+        assert_eq!(verification.source, KindSource::Marker);
+        assert_eq!(verification.report.records, 0);
+        match Engine::open(
+            Arc::clone(&store),
+            crate::scheme::Scheme::default(),
+            clock(),
+        ) {
+            Err(EngineError::WrongJournalKind { found, expected }) => {
+                assert_eq!((found.as_str(), expected), ("ledger", JournalKind::Scheme));
+            }
+            Err(other) => panic!("{other}"),
+            Ok(_) => panic!("a ledger journal opened as a scheme"),
+        }
+    }
+
+    #[test]
+    fn an_unmarked_journal_is_recognised_from_its_records_then_marked() {
+        let directory = tempfile::tempdir().unwrap();
+        let unmarked: Arc<dyn JournalStore> =
+            Arc::new(SledStore::open(&directory.path().join("journal")).unwrap());
+        let ledger = crate::Ledger::with_store(unmarked, clock()).unwrap();
+        ledger
+            .open_account(AccountSpec {
+                id: AccountId::new("scheme:cash").unwrap(),
+                limit: crate::AccountLimit::Unbounded,
+            })
+            .unwrap()
+            .unwrap();
+        assert!(matches!(
+            recognise(ledger.engine().store().as_ref()),
+            Ok((JournalKind::Ledger, KindSource::Records))
+        ));
+        drop(ledger);
+        // `SledStore::open` waits for sled to release the lock of the dropped ledger.
+        let store = Arc::new(MarkedStore::open(directory.path()));
+        assert!(matches!(
+            recognise(store.as_ref()),
+            Ok((JournalKind::Ledger, KindSource::Records))
+        ));
+        drop(
+            Engine::open(
+                Arc::clone(&store) as Arc<dyn JournalStore>,
+                crate::Books::new(),
+                clock(),
+            )
+            .unwrap(),
+        );
+        assert!(matches!(
+            recognise(store.as_ref()),
+            Ok((JournalKind::Ledger, KindSource::Marker))
+        ));
+        assert_eq!(verify_journal(store.as_ref()).unwrap().report.records, 1);
     }
 }

@@ -4,10 +4,12 @@
 //! the previous record. Records are appended a commit group at a time, atomically and durably
 //! (see [`JournalStore::append`]).
 
+mod kind;
 mod record;
 mod sled_store;
 mod store;
 
+pub use kind::{marked_kind, JournalKind, KindMarker, MarkedKind, SLED_KIND_KEY};
 pub use record::{chain_hash, RawRecord, RecordHash, GENESIS_HASH};
 pub use sled_store::SledStore;
 pub use store::{AccountEntry, EntrySide, JournalStore, StoreError};

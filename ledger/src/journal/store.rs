@@ -1,6 +1,6 @@
 use serde::{Deserialize, Serialize};
 
-use super::RawRecord;
+use super::{KindMarker, RawRecord};
 use crate::accounts::Balances;
 use crate::transfers::Phase;
 use crate::{AccountId, Money, Timestamp, TransferId};
@@ -82,4 +82,11 @@ pub trait JournalStore: Send + Sync + 'static {
 
     /// Bytes on disk, when known.
     fn size_on_disk(&self) -> Option<u64>;
+
+    /// Where the store records which state machine writes the journal (see
+    /// [`super::JournalKind`]); `None` when it keeps no such marker, and then readers
+    /// recognise the kind from the records.
+    fn kind_marker(&self) -> Option<&dyn KindMarker> {
+        None
+    }
 }

@@ -125,6 +125,7 @@ impl StateMachine for Scheme {
     type Command = SchemeCommand;
     type Reply = SchemeReply;
     type Change = SchemeChange;
+    const JOURNAL_KIND: crate::journal::JournalKind = crate::journal::JournalKind::Scheme;
 
     fn execute(
         &mut self,

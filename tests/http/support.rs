@@ -1,0 +1,312 @@
+//! `spawn_app()`: the real `treatfirst serve` binary on port 0 over a temporary data
+//! directory, and a small client that returns every status (4xx and 5xx included).
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+pub const ADMIN_TOKEN: &str = "test-admin-token";
+
+/// A running server. Dropping it kills the process (the data directory goes with it
+/// unless it was handed over).
+pub struct App {
+    pub base_url: String,
+    pub data_dir: PathBuf,
+    child: Option<Child>,
+    _temporary: Option<tempfile::TempDir>,
+    agent: ureq::Agent,
+}
+
+/// A response: status, body (JSON when it parses, else a string) and headers.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: u16,
+    pub body: Value,
+    pub content_type: String,
+    pub replayed: bool,
+}
+
+impl Reply {
+    /// The body's string member `name` (amounts, ids).
+    pub fn text(&self, name: &str) -> &str {
+        self.body[name]
+            .as_str()
+            .unwrap_or_else(|| panic!("no string {name} in {}", self.body))
+    }
+
+    /// The problem code of an error response.
+    pub fn code(&self) -> &str {
+        self.body["code"].as_str().unwrap_or("")
+    }
+}
+
+/// Starts the server on a fresh temporary data directory.
+pub fn spawn_app() -> App {
+    let temporary = tempfile::tempdir().expect("a temporary directory");
+    let data_dir = temporary.path().join("data");
+    let mut app = start(&data_dir, &[]);
+    app._temporary = Some(temporary);
+    app
+}
+
+/// Starts the server on `data_dir` with extra environment variables.
+pub fn start(data_dir: &Path, environment: &[(&str, &str)]) -> App {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_treatfirst"));
+    command
+        .arg("serve")
+        .env("TREATFIRST_BIND", "127.0.0.1:0")
+        .env("TREATFIRST_DATA_DIR", data_dir)
+        .env("TREATFIRST_ADMIN_TOKEN", ADMIN_TOKEN)
+        .env("TREATFIRST_LOG", "warn")
+        .env("TREATFIRST_WORKERS", "2")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
+    for (name, value) in environment {
+        command.env(name, value);
+    }
+    let mut child = command.spawn().expect("the treatfirst binary starts");
+    let stdout = child.stdout.take().expect("piped stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let started = Instant::now();
+    let base_url = loop {
+        let line = lines
+            .next()
+            .unwrap_or_else(|| panic!("the server exited before listening: {:?}", child.try_wait()))
+            .expect("stdout is text");
+        if let Some(url) = line.strip_prefix("listening on ") {
+            break url.trim().to_owned();
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "no listening line"
+        );
+    };
+    // Keep draining stdout so the server never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    App {
+        base_url,
+        data_dir: data_dir.to_owned(),
+        child: Some(child),
+        _temporary: None,
+        agent: ureq::AgentBuilder::new()
+            .timeout(Duration::from_secs(30))
+            .build(),
+    }
+}
+
+impl App {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url)
+    }
+
+    /// Sends a request with an optional bearer token and a raw body.
+    pub fn send(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        content_type: &str,
+        body: Option<&[u8]>,
+    ) -> Reply {
+        let mut request = self.agent.request(method, &self.url(path));
+        if let Some(token) = token {
+            request = request.set("Authorization", &format!("Bearer {token}"));
+        }
+        let result = match body {
+            Some(bytes) => request.set("Content-Type", content_type).send_bytes(bytes),
+            None => request.call(),
+        };
+        let response = match result {
+            Ok(response) | Err(ureq::Error::Status(_, response)) => response,
+            Err(error) => panic!("{method} {path}: {error}"),
+        };
+        let status = response.status();
+        let content_type = response.content_type().to_owned();
+        let replayed = response.header("idempotent-replayed") == Some("true");
+        let text = response.into_string().expect("a text body");
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        Reply {
+            status,
+            body,
+            content_type,
+            replayed,
+        }
+    }
+
+    pub fn get(&self, path: &str, token: &str) -> Reply {
+        self.send("GET", path, Some(token), "", None)
+    }
+
+    pub fn post(&self, path: &str, token: &str, body: &Value) -> Reply {
+        let bytes = body.to_string();
+        self.send(
+            "POST",
+            path,
+            Some(token),
+            "application/json",
+            Some(bytes.as_bytes()),
+        )
+    }
+
+    pub fn put(&self, path: &str, token: &str, body: &Value) -> Reply {
+        let bytes = body.to_string();
+        self.send(
+            "PUT",
+            path,
+            Some(token),
+            "application/json",
+            Some(bytes.as_bytes()),
+        )
+    }
+
+    /// Issues a token for a grant (`{"role": ...}`) with the admin token.
+    pub fn token(&self, grant: Value) -> String {
+        let reply = self.post("/v1/tokens", ADMIN_TOKEN, &grant);
+        assert_eq!(reply.status, 201, "{}", reply.body);
+        reply.text("token").to_owned()
+    }
+
+    /// Kills the process with SIGKILL (no shutdown at all) and keeps the data directory.
+    pub fn kill_hard(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Sends SIGTERM and waits for the process to exit; returns whether it exited cleanly.
+    pub fn terminate(&mut self) -> bool {
+        let Some(mut child) = self.child.take() else {
+            return false;
+        };
+        let pid = child.id().to_string();
+        let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        let started = Instant::now();
+        loop {
+            if let Ok(Some(status)) = child.try_wait() {
+                return status.success();
+            }
+            if started.elapsed() > Duration::from_secs(30) {
+                let _ = child.kill();
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Hands the temporary data directory over (so it outlives this server).
+    pub fn take_data_dir(&mut self) -> Option<tempfile::TempDir> {
+        self._temporary.take()
+    }
+}
+
+impl Drop for App {
+    fn drop(&mut self) {
+        self.kill_hard();
+    }
+}
+
+/// The plan of DESIGN.md's worked example: level-2 outpatient, deductible 100.00 a year,
+/// one band at 80 %, no cap; plus a level-3 inpatient rule with two bands and a cap.
+pub fn city_plan() -> Value {
+    json!({
+        "currency": "CNY",
+        "payment_window_hours": {"outpatient": 48, "inpatient": 48},
+        "default_self_pay_ratio": "0.10",
+        "msa_scope": "all",
+        "rules": [
+            {"member_type": "employee", "visit_kind": "outpatient", "hospital_level": 2,
+             "deductible": "100.00", "deductible_period": "year",
+             "bands": [{"up_to": null, "fund_ratio": "0.80"}], "annual_cap": null},
+            {"member_type": "employee", "visit_kind": "inpatient", "hospital_level": 3,
+             "deductible": "600.00", "deductible_period": "visit",
+             "bands": [{"up_to": "30000.00", "fund_ratio": "0.85"},
+                       {"up_to": null, "fund_ratio": "0.90"}],
+             "annual_cap": "400000.00"}
+        ]
+    })
+}
+
+/// The worked example's charge: A 3 × 30.00; B 1 × 250.00 at 15 %; C 1 × 40.00.
+pub fn worked_example_charge(charge_id: &str) -> Value {
+    json!({"charge_id": charge_id, "items": [
+        {"code": "A1", "description": "consultation", "category": "A", "quantity": "3",
+         "unit_price": "30.00"},
+        {"code": "B1", "description": "medicine", "category": "B", "quantity": "1",
+         "unit_price": "250.00", "self_pay_ratio": "0.15"},
+        {"code": "C1", "description": "outside the catalogue", "category": "C",
+         "quantity": "1", "unit_price": "40.00"}
+    ]})
+}
+
+/// Tokens of a scheme set up by [`setup`].
+pub struct Scheme {
+    pub hospital_1: String,
+    pub hospital_2: String,
+    pub patient_1: String,
+    pub patient_2: String,
+    pub finance: String,
+    pub channel: String,
+}
+
+/// Plan `city`; hospitals H1 (level 2) and H2 (level 3); patients P1 (MSA 50.00, limit
+/// 5000.00) and P2 (MSA 0, limit 1000.00); a token for each role.
+pub fn setup(app: &App) -> Scheme {
+    assert_eq!(
+        app.put("/v1/plans/city", ADMIN_TOKEN, &city_plan()).status,
+        200
+    );
+    for (hospital, level) in [("H1", 2), ("H2", 3)] {
+        let reply = app.put(
+            &format!("/v1/hospitals/{hospital}"),
+            ADMIN_TOKEN,
+            &json!({"name": format!("Hospital {hospital}"), "level": level}),
+        );
+        assert_eq!(reply.status, 200, "{}", reply.body);
+    }
+    for (patient, msa, limit) in [("P1", "50.00", "5000.00"), ("P2", "0.00", "1000.00")] {
+        let reply = app.post(
+            "/v1/patients",
+            ADMIN_TOKEN,
+            &json!({"patient_id": patient, "plan_id": "city", "member_type": "employee",
+                    "birth_date": "1980-05-01", "msa_balance": msa, "credit_limit": limit,
+                    "external_score": 700}),
+        );
+        assert_eq!(reply.status, 201, "{}", reply.body);
+    }
+    Scheme {
+        hospital_1: app.token(json!({"role": "hospital", "hospital_id": "H1"})),
+        hospital_2: app.token(json!({"role": "hospital", "hospital_id": "H2"})),
+        patient_1: app.token(json!({"role": "patient", "patient_id": "P1"})),
+        patient_2: app.token(json!({"role": "patient", "patient_id": "P2"})),
+        finance: app.token(json!({"role": "finance"})),
+        channel: app.token(json!({"role": "channel"})),
+    }
+}
+
+/// Opens, charges (the worked example) and settles visit `visit` of P1 at H1.
+pub fn settled_visit(app: &App, scheme: &Scheme, visit: &str) -> Reply {
+    let opened = app.post(
+        "/v1/hospitals/H1/visits",
+        &scheme.hospital_1,
+        &json!({"visit_id": visit, "patient_id": "P1", "kind": "outpatient",
+                "estimated_amount": "300.00"}),
+    );
+    assert_eq!(opened.status, 201, "{}", opened.body);
+    let charged = app.post(
+        &format!("/v1/hospitals/H1/visits/{visit}/charges"),
+        &scheme.hospital_1,
+        &worked_example_charge(&format!("{visit}-C1")),
+    );
+    assert_eq!(charged.status, 201, "{}", charged.body);
+    let settled = app.post(
+        &format!("/v1/hospitals/H1/visits/{visit}/settle"),
+        &scheme.hospital_1,
+        &json!({}),
+    );
+    assert_eq!(settled.status, 200, "{}", settled.body);
+    settled
+}

@@ -1,12 +1,31 @@
-//! The risk model and credit policy as the service uses them.
+//! The risk model and credit policy as the service uses them: a patient's repayment history
+//! from the ledger, scored by the shipped model, turned into a recommended limit.
 //!
-//! At enrollment there is no repayment history yet: a patient enrolled without
-//! `credit_limit` is scored on what enrollment knows (age at enrollment) with every history
-//! feature missing, and gets the policy's outpatient limit for that band.
+//! Billing cycles are 30-day windows ending at `as_of` (cycle 0 is the latest). For each:
+//! the receivable's posted balance at its end, the repayments received in it, and its
+//! status: past due by the oldest unpaid visit's days past due at the cycle's end, else
+//! paid in full (nothing owed at the end after owing or paying), revolving (something owed,
+//! nothing past due), or nothing to pay. Cycles before the patient's first ledger entry are
+//! missing. At enrollment there is no history: the patient is scored on age alone.
+//!
+//! Rescoring (after each delinquency run) only ever lowers a limit, and never below what
+//! the patient already holds and owes: raising a limit stays an administrator's decision.
 
 use chrono::{Datelike, NaiveDate};
-use treatfirst_ledger::{Money, Timestamp};
-use treatfirst_risk::{CreditPolicy, DefaultHistory, FeatureValues, Model};
+use serde::Serialize;
+use treatfirst_ledger::journal::EntrySide;
+use treatfirst_ledger::scheme::chart::{PatientAccount, TransferKind};
+use treatfirst_ledger::scheme::{
+    SchemeCommand, SchemeLedger, SchemeLedgerError, STATEMENT_PAGE_MAX,
+};
+use treatfirst_ledger::{Money, PatientId, Phase, Timestamp};
+use treatfirst_risk::{
+    CreditPolicy, Cycle, CycleStatus, DefaultHistory, FeatureValues, Model, ReasonCode,
+    RepaymentHistory, Score,
+};
+
+const SECONDS_PER_DAY: i64 = 86_400;
+const CYCLE_DAYS: i64 = 30;
 
 pub struct RiskService {
     pub model: Model,
@@ -22,16 +41,263 @@ impl Default for RiskService {
     }
 }
 
+/// `GET /v1/risk/patients/{patient_id}`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Assessment {
+    pub patient_id: PatientId,
+    pub as_of: Timestamp,
+    /// Points on the model's scale (600 at odds 50:1, 20 points to double the odds).
+    pub score: i32,
+    pub probability_of_default: f64,
+    pub band: String,
+    /// The top reason codes: the characteristics furthest below their best points.
+    pub reasons: Vec<ReasonCode>,
+    /// The policy's outpatient limit for the band (one band lower after any default).
+    pub recommended_limit: Money,
+    pub credit_limit: Money,
+    pub model_version: String,
+}
+
+/// What a rescoring pass did.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct Rescored {
+    pub patients_scored: u64,
+    pub limits_lowered: u64,
+}
+
+/// What scoring needs of one visit.
+struct VisitDue {
+    due_at: Timestamp,
+    paid_at: Option<Timestamp>,
+}
+
+/// What scoring needs of one patient, copied out of the state.
+struct PatientFacts {
+    credit_limit: Money,
+    committed: Money,
+    birth_date: NaiveDate,
+    external_score: Option<u16>,
+    defaults: u32,
+    visits: Vec<VisitDue>,
+}
+
 impl RiskService {
     /// The credit limit the policy gives a new patient born on `birth_date`.
     pub fn enrollment_limit(&self, birth_date: NaiveDate, now: Timestamp) -> Money {
-        let today = now.to_datetime().date_naive();
-        let age = age_on(birth_date, today);
+        let age = age_on(birth_date, now.to_datetime().date_naive());
         let values = FeatureValues::new().with("AGE", f64::from(age));
-        let score = self.model.score(&values);
-        let limit = self.policy.recommend(score.band, DefaultHistory::NoDefault);
-        Money::yuan(limit.outpatient_yuan)
+        self.limit_for(&self.model.score(&values), 0)
     }
+
+    fn limit_for(&self, score: &Score, defaults: u32) -> Money {
+        let history = if defaults > 0 {
+            DefaultHistory::AnyDefault
+        } else {
+            DefaultHistory::NoDefault
+        };
+        Money::yuan(self.policy.recommend(score.band, history).outpatient_yuan)
+    }
+
+    /// Scores a patient as of `as_of`; `None` for an unknown patient.
+    ///
+    /// # Errors
+    /// The journal could not be read.
+    pub fn assess(
+        &self,
+        scheme: &SchemeLedger,
+        patient_id: &PatientId,
+        as_of: Timestamp,
+    ) -> Result<Option<Assessment>, SchemeLedgerError> {
+        let Some(facts) = patient_facts(scheme, patient_id) else {
+            return Ok(None);
+        };
+        let history = repayment_history(scheme, patient_id, &facts, as_of)?;
+        let score = self.model.score(&history.feature_values());
+        Ok(Some(Assessment {
+            patient_id: patient_id.clone(),
+            as_of,
+            score: score.points,
+            probability_of_default: (score.probability_of_default * 1e6).round() / 1e6,
+            band: score.band.to_string(),
+            recommended_limit: self.limit_for(&score, facts.defaults),
+            reasons: score.reasons,
+            credit_limit: facts.credit_limit,
+            model_version: self.model.model_version().to_owned(),
+        }))
+    }
+
+    /// Rescores every patient and lowers the limits the policy now recommends lower
+    /// (never below what the patient holds and owes).
+    ///
+    /// # Errors
+    /// The journal could not be read or the ledger could not take the changes.
+    pub fn rescore_all(
+        &self,
+        scheme: &SchemeLedger,
+        as_of: Timestamp,
+    ) -> Result<Rescored, SchemeLedgerError> {
+        let patient_ids: Vec<PatientId> = scheme
+            .read()
+            .patients()
+            .map(|patient| patient.enrollment.patient_id.clone())
+            .collect();
+        let mut summary = Rescored::default();
+        let mut changes = Vec::new();
+        for patient_id in patient_ids {
+            let Some(facts) = patient_facts(scheme, &patient_id) else {
+                continue;
+            };
+            let history = repayment_history(scheme, &patient_id, &facts, as_of)?;
+            let score = self.model.score(&history.feature_values());
+            summary.patients_scored += 1;
+            let floor = facts.committed;
+            let target = self.limit_for(&score, facts.defaults).max(floor);
+            if target < facts.credit_limit {
+                changes.push(SchemeCommand::SetCreditLimit {
+                    patient_id,
+                    credit_limit: target,
+                });
+            }
+        }
+        for reply in scheme.submit_many(changes)? {
+            // A patient who drew on the line since it was read keeps the higher limit.
+            if reply.is_ok() {
+                summary.limits_lowered += 1;
+            }
+        }
+        Ok(summary)
+    }
+}
+
+fn patient_facts(scheme: &SchemeLedger, patient_id: &PatientId) -> Option<PatientFacts> {
+    let state = scheme.read();
+    let patient = state.patient(patient_id)?;
+    let view = state.patient_view(patient_id)?;
+    let visits = patient
+        .visits
+        .iter()
+        .filter_map(|key| state.visit(key))
+        .filter(|visit| {
+            visit
+                .settlement
+                .as_ref()
+                .is_some_and(|record| record.current.financed > Money::ZERO)
+        })
+        .filter_map(|visit| {
+            Some(VisitDue {
+                due_at: visit.due_at()?,
+                paid_at: visit.timeline.paid_at,
+            })
+        })
+        .collect();
+    Some(PatientFacts {
+        credit_limit: patient.credit_limit,
+        committed: view
+            .credit_held
+            .checked_add(view.outstanding)
+            .unwrap_or(Money::MAX),
+        birth_date: patient.enrollment.birth_date,
+        external_score: patient.enrollment.external_score,
+        defaults: patient.defaults,
+        visits,
+    })
+}
+
+/// A posted movement on the patient's receivable.
+struct ReceivableEntry {
+    at: Timestamp,
+    balance_after: Money,
+    repayment: Money,
+}
+
+fn repayment_history(
+    scheme: &SchemeLedger,
+    patient_id: &PatientId,
+    facts: &PatientFacts,
+    as_of: Timestamp,
+) -> Result<RepaymentHistory, SchemeLedgerError> {
+    let mut first_entry: Option<Timestamp> = None;
+    let mut receivable = Vec::new();
+    let mut after = None;
+    loop {
+        let page = scheme
+            .statement(patient_id, after, STATEMENT_PAGE_MAX)?
+            .unwrap_or_default();
+        for entry in &page {
+            if entry.at > as_of {
+                continue;
+            }
+            first_entry = Some(first_entry.map_or(entry.at, |first| first.min(entry.at)));
+            if entry.account != PatientAccount::Receivable || entry.phase != Phase::Posted {
+                continue;
+            }
+            let repayment =
+                if entry.side == EntrySide::Credit && entry.kind == Some(TransferKind::Payment) {
+                    entry.amount
+                } else {
+                    Money::ZERO
+                };
+            receivable.push(ReceivableEntry {
+                at: entry.at,
+                balance_after: entry.balance_after,
+                repayment,
+            });
+        }
+        match page.last() {
+            Some(last) if page.len() == STATEMENT_PAGE_MAX => after = Some(last.cursor),
+            _ => break,
+        }
+    }
+    let balance_at = |instant: Timestamp| {
+        receivable
+            .iter()
+            .take_while(|entry| entry.at <= instant)
+            .last()
+            .map_or(Money::ZERO, |entry| entry.balance_after)
+    };
+    let start_of_history = first_entry.unwrap_or(as_of);
+    let mut cycles = Vec::new();
+    for cycle in 0..treatfirst_risk::history::CYCLES as i64 {
+        let end = as_of.plus_seconds(-cycle * CYCLE_DAYS * SECONDS_PER_DAY);
+        let start = end.plus_seconds(-CYCLE_DAYS * SECONDS_PER_DAY);
+        if cycle > 0 && end < start_of_history {
+            break;
+        }
+        let in_cycle = || receivable.iter().filter(|e| e.at > start && e.at <= end);
+        let repaid =
+            Money::checked_sum(in_cycle().map(|entry| entry.repayment)).unwrap_or(Money::MAX);
+        let balance_end = balance_at(end);
+        let days_past_due = facts
+            .visits
+            .iter()
+            .filter(|visit| visit.due_at < end && visit.paid_at.map_or(true, |paid| paid > end))
+            .map(|visit| end.seconds_since(visit.due_at) / SECONDS_PER_DAY)
+            .max()
+            .unwrap_or(0);
+        let status = if days_past_due > 0 {
+            CycleStatus::delayed_by_days(u32::try_from(days_past_due).unwrap_or(u32::MAX))
+        } else if balance_end > Money::ZERO {
+            CycleStatus::Revolving
+        } else if balance_at(start) > Money::ZERO || in_cycle().next().is_some() {
+            CycleStatus::PaidInFull
+        } else {
+            CycleStatus::NothingToPay
+        };
+        cycles.push(Cycle {
+            balance_fen: balance_end.fen(),
+            repaid_fen: repaid.fen(),
+            status,
+        });
+    }
+    let tenure_days = as_of.seconds_since(start_of_history).max(0) / SECONDS_PER_DAY;
+    Ok(RepaymentHistory {
+        cycles,
+        credit_limit_fen: facts.credit_limit.fen(),
+        age_years: Some(age_on(facts.birth_date, as_of.to_datetime().date_naive())),
+        tenure_months: u32::try_from(tenure_days / CYCLE_DAYS).unwrap_or(u32::MAX),
+        prior_defaults: facts.defaults,
+        external_score: facts.external_score,
+    })
 }
 
 /// Whole years from `birth_date` to `today` (0 for a date in the future).

@@ -38,6 +38,8 @@ pub enum Workload {
         #[arg(long, default_value_t = 1)]
         visits_per_submission: usize,
     },
+    /// The REST service end to end over loopback HTTP: settles and balance reads.
+    Http(super::benchmark_http::HttpBenchmark),
 }
 
 pub fn run(workload: Workload) -> anyhow::Result<()> {
@@ -53,6 +55,7 @@ pub fn run(workload: Workload) -> anyhow::Result<()> {
             clients,
             visits_per_submission,
         } => settle(seconds, clients, visits_per_submission),
+        Workload::Http(settings) => super::benchmark_http::run(settings),
     }
 }
 
@@ -233,7 +236,7 @@ fn single_transfer_latency(
     Ok(percentile(&mut latencies, 0.99))
 }
 
-fn percentile(samples: &mut [Duration], quantile: f64) -> Duration {
+pub(super) fn percentile(samples: &mut [Duration], quantile: f64) -> Duration {
     if samples.is_empty() {
         return Duration::ZERO;
     }
@@ -244,7 +247,12 @@ fn percentile(samples: &mut [Duration], quantile: f64) -> Duration {
 
 /// Peak resident memory of this process, in MiB (Linux).
 fn resident_mib() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    resident_mib_of("/proc/self/status")
+}
+
+/// Peak resident memory of the process whose `/proc/PID/status` is `status_path`, in MiB.
+pub(super) fn resident_mib_of(status_path: &str) -> u64 {
+    let status = std::fs::read_to_string(status_path).unwrap_or_default();
     status
         .lines()
         .find_map(|line| line.strip_prefix("VmHWM:"))

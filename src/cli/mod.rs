@@ -1,6 +1,7 @@
 //! Command-line commands, one module each.
 
 mod benchmark;
+mod benchmark_http;
 mod serve;
 mod verify;
 
@@ -27,6 +28,11 @@ enum Command {
         #[arg(long, env = "TREATFIRST_DATA_DIR")]
         data_dir: PathBuf,
     },
+    /// Train, evaluate and monitor default-risk scorecards.
+    Risk {
+        #[command(subcommand)]
+        command: treatfirst_risk::RiskCommand,
+    },
     /// Run a canonical workload on a fresh temporary store and print its figures.
     Benchmark {
         #[command(subcommand)]
@@ -40,6 +46,10 @@ enum Command {
 /// Whatever the command reports; the exit code carries verification failures.
 pub fn run(arguments: Arguments) -> anyhow::Result<ExitCode> {
     match arguments.command {
+        Command::Risk { command } => {
+            treatfirst_risk::run(command)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Serve(arguments) => serve::run(arguments).map(|()| ExitCode::SUCCESS),
         Command::Verify { data_dir } => verify::run(&data_dir),
         Command::Benchmark { workload } => benchmark::run(workload).map(|()| ExitCode::SUCCESS),

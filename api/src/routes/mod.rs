@@ -6,6 +6,7 @@ pub mod finance;
 pub mod operations;
 pub mod patients;
 pub mod payments;
+pub mod risk;
 pub mod visits;
 
 use actix_web::http::{header, StatusCode};
@@ -31,6 +32,7 @@ pub fn configure(config: &mut web::ServiceConfig) {
     visits::configure(config);
     payments::configure(config);
     finance::configure(config);
+    risk::configure(config);
 }
 
 /// A resource whose other methods answer 405 as problem+json.

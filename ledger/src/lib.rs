@@ -17,6 +17,7 @@ pub mod insurance;
 pub mod journal;
 pub mod ledger;
 pub mod money;
+pub mod reports;
 pub mod scheme;
 pub mod time;
 pub mod transfers;

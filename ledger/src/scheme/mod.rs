@@ -137,6 +137,7 @@ pub mod chart;
 mod command;
 mod delinquency;
 mod event;
+mod finance;
 mod machine;
 mod model;
 mod payments;

@@ -23,7 +23,7 @@ const TOKENS_TREE: &str = "access_tokens";
 const AUTHORIZATION_LENGTH_MAX: usize = 256;
 
 /// What a token may do, and for whom.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "role", rename_all = "snake_case")]
 pub enum Grant {
     Admin,

@@ -42,7 +42,7 @@ impl Default for RiskService {
 }
 
 /// `GET /v1/risk/patients/{patient_id}`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Assessment {
     pub patient_id: PatientId,
     pub as_of: Timestamp,

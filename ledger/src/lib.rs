@@ -17,6 +17,8 @@ pub mod insurance;
 pub mod journal;
 pub mod ledger;
 pub mod money;
+#[cfg(feature = "openapi")]
+pub mod openapi;
 pub mod reports;
 pub mod scheme;
 pub mod time;

@@ -81,6 +81,7 @@ impl TransferRequest {
 
 /// Which balances a movement touches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Phase {
     /// Adds to the posted debits and credits.

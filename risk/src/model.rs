@@ -312,6 +312,7 @@ pub struct ModelMetrics {
 
 /// A reason the score is not higher.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReasonCode {
     pub feature: String,
     /// Plain words, e.g. "months of payment delay in the last cycle".

@@ -3,7 +3,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest};
 use serde::Deserialize;
-use treatfirst_ledger::scheme::SchemeCommand;
+use treatfirst_ledger::scheme::{DelinquencyRun, SchemeCommand};
 use treatfirst_ledger::Timestamp;
 
 use super::{accepted, principal, resource, Handled};
@@ -18,15 +18,32 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .service(resource("/v1/reports/defaults").route(web::get().to(not_yet)))
         .service(resource("/v1/reports/provision").route(web::post().to(not_yet)))
         .service(resource("/v1/reconciliations/fund").route(web::post().to(not_yet)))
-        .service(resource("/v1/reconciliations/channel").route(web::post().to(not_yet)))
-        .service(resource("/v1/risk/patients/{patient_id}").route(web::get().to(not_yet)));
+        .service(resource("/v1/reconciliations/channel").route(web::post().to(not_yet)));
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 struct DelinquencyBody {
     as_of: Timestamp,
 }
 
+#[utoipa::path(
+    post,
+    path = "/v1/delinquency/run",
+    tag = "finance",
+    summary = "Run delinquency",
+    description = "Finance and admin. Ages every settled visit as of an instant: overdue, defaulted, written off.",
+    request_body(content = DelinquencyBody),
+    responses(
+        (status = 200, description = "How many visits entered each stage.", body = DelinquencyRun),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 409, description = "`invalid_state`: `as_of` is earlier than the last run.", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 413, response = crate::openapi::PayloadTooLarge),
+        (status = 503, response = crate::openapi::Unavailable),
+    ),
+    security(("bearer_auth" = []))
+)]
 async fn run_delinquency(
     state: web::Data<AppState>,
     request: HttpRequest,

@@ -3,6 +3,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest};
 use serde::{Deserialize, Serialize};
+use treatfirst_ledger::scheme::PatientView;
 use treatfirst_ledger::scheme::{StatementCursor, StatementEntry, VisitView, STATEMENT_PAGE_MAX};
 use treatfirst_ledger::PatientId;
 
@@ -23,6 +24,22 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .service(resource("/v1/patients/{patient_id}/visits").route(web::get().to(get_visits)));
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/patients/{patient_id}",
+    tag = "patients",
+    summary = "Read a patient",
+    description = "Admin, finance, any hospital, the patient itself. `available_credit = credit_limit - credit_held - outstanding`, never below 0.",
+    params(("patient_id" = PatientId, Path, description = "The patient.")),
+    responses(
+        (status = 200, description = "The patient's balances.", body = PatientView),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, description = "`not_found`: the patient is not enrolled.", body = crate::openapi::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer_auth" = []))
+)]
 async fn get_patient(
     state: web::Data<AppState>,
     request: HttpRequest,
@@ -42,20 +59,40 @@ fn unknown(patient_id: &PatientId) -> ApiError {
     ApiError::not_found(format!("patient {patient_id} is not enrolled"))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct StatementQuery {
+    /// The `next` of the previous page (`seq.account.index`); omitted: the first page.
     after: Option<String>,
+    /// Entries per page, 1 to 1000 (100 when omitted).
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<usize>,
 }
 
 /// `GET /v1/patients/{patient_id}/statement` response: a page of entries, oldest first;
 /// `next` is the `after` of the following page (null on the last).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 struct StatementPage {
     entries: Vec<StatementEntry>,
     next: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/patients/{patient_id}/statement",
+    tag = "patients",
+    summary = "A patient's statement",
+    description = "Admin, finance, any hospital, the patient itself. One page of entries, oldest first; pass `next` as `after` for the following page.",
+    params(("patient_id" = PatientId, Path, description = "The patient."), StatementQuery),
+    responses(
+        (status = 200, description = "A page of entries.", body = StatementPage),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, description = "`not_found`: the patient is not enrolled.", body = crate::openapi::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer_auth" = []))
+)]
 async fn get_statement(
     state: web::Data<AppState>,
     request: HttpRequest,
@@ -113,11 +150,27 @@ fn parse_cursor(text: &str) -> Result<StatementCursor, ApiError> {
 
 /// `GET /v1/patients/{patient_id}/visits` (an addition): the patient's visits in the order
 /// they were opened, each with its charges and settlement.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 struct PatientVisits {
     visits: Vec<VisitView>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/patients/{patient_id}/visits",
+    tag = "patients",
+    summary = "A patient's visits",
+    description = "Admin, finance, any hospital (its own visits only), the patient itself (an addition to the contract).",
+    params(("patient_id" = PatientId, Path, description = "The patient.")),
+    responses(
+        (status = 200, description = "The visits in the order they were opened.", body = PatientVisits),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, description = "`not_found`: the patient is not enrolled.", body = crate::openapi::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer_auth" = []))
+)]
 async fn get_visits(
     state: web::Data<AppState>,
     request: HttpRequest,

@@ -13,12 +13,30 @@ pub fn configure(config: &mut web::ServiceConfig) {
     config.service(resource("/v1/risk/patients/{patient_id}").route(web::get().to(assess)));
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct AssessQuery {
     /// Score as of this instant (default: now).
     as_of: Option<Timestamp>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/risk/patients/{patient_id}",
+    tag = "finance",
+    summary = "A patient's risk score",
+    description = "Finance and admin. Scores the patient's repayment history with the shipped model: score, probability of default, band, reason codes and the recommended limit.",
+    params(("patient_id" = PatientId, Path, description = "The patient."), AssessQuery),
+    responses(
+        (status = 200, description = "The assessment.", body = crate::risk::Assessment),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 404, description = "`not_found`: the patient is not enrolled.", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 503, response = crate::openapi::Unavailable),
+    ),
+    security(("bearer_auth" = []))
+)]
 async fn assess(
     state: web::Data<AppState>,
     request: HttpRequest,

@@ -118,6 +118,7 @@ impl<'de> Deserialize<'de> for Quantity {
 
 /// The catalogue category of a charge.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Category {
     /// 甲类: fully in the catalogue, no pre-self-pay.
     A,
@@ -129,6 +130,7 @@ pub enum Category {
 
 /// One charge item as the hospital posts it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ChargeLine {
     pub code: String,

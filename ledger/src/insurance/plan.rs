@@ -30,6 +30,7 @@ const _: () = assert!(PAYMENT_WINDOW_HOURS_MIN <= PAYMENT_WINDOW_HOURS_MAX);
 #[derive(
     Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
 )]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(transparent)]
 pub struct PlanVersion(pub u32);
 
@@ -41,6 +42,7 @@ impl fmt::Display for PlanVersion {
 
 /// The kind of insured person.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum MemberType {
     Employee,
@@ -73,6 +75,7 @@ impl fmt::Display for MemberType {
 
 /// Outpatient (门诊) or inpatient (住院) care.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum VisitKind {
     Outpatient,
@@ -154,6 +157,7 @@ impl fmt::Display for HospitalLevel {
 
 /// How long a deductible lasts before it starts again.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum DeductiblePeriod {
     /// Once per plan year: what earlier visits used counts.
@@ -164,6 +168,7 @@ pub enum DeductiblePeriod {
 
 /// What the personal medical account (MSA) may pay.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum MsaScope {
     /// The whole personal share.
@@ -174,6 +179,7 @@ pub enum MsaScope {
 
 /// Payment windows per visit kind: financed amounts are due this long after settlement.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PaymentWindowHours {
     pub outpatient: u32,
@@ -193,6 +199,7 @@ impl PaymentWindowHours {
 /// in the deductible period (see the module docs of `insurance`); `up_to: None` is the open
 /// last band.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Band {
     pub up_to: Option<Money>,
@@ -201,6 +208,7 @@ pub struct Band {
 
 /// The terms for one (member type, visit kind, hospital level).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PlanRule {
     pub member_type: MemberType,
@@ -232,6 +240,7 @@ impl PlanRule {
 
 /// An insurance plan, exactly the `PUT /v1/plans/{plan_id}` body.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Plan {
     pub currency: String,

@@ -23,6 +23,7 @@ impl From<sled::Error> for StoreError {
 
 /// Which side of an account an entry is on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum EntrySide {
     Debit,

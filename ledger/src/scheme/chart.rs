@@ -133,6 +133,7 @@ pub fn unbounded(id: AccountId) -> AccountSpec {
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
 )]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PatientAccount {
     Receivable,
@@ -165,6 +166,7 @@ impl PatientAccount {
 
 /// What a transfer is for: the prefix of its id (`settle-17`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum TransferKind {
     MsaDeposit,

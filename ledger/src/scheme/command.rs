@@ -165,6 +165,7 @@ impl SchemeError {
 
 /// Why a visit was declined (the `reasons` of the problem document).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum DeclineReason {
     /// A visit of the patient is past due.
@@ -192,6 +193,7 @@ pub type SchemeReply = Result<Accepted, SchemeError>;
 
 /// What an accepted command produced, in the shape of API.md's responses.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(untagged)]
 pub enum Outcome {
     PlanStored(PlanStored),
@@ -217,6 +219,7 @@ pub struct PlanStored {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MsaDeposited {
     pub deposit_id: crate::DepositId,
     pub patient_id: PatientId,
@@ -225,15 +228,19 @@ pub struct MsaDeposited {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VisitOpened {
     pub visit_id: VisitId,
     pub hospital_id: HospitalId,
     pub patient_id: PatientId,
+    /// A visit status (`open`, `settled`, ...).
+    #[cfg_attr(feature = "openapi", schema(value_type = super::model::VisitStatus))]
     pub status: &'static str,
     pub authorized_amount: Money,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChargeAdded {
     pub charge_id: ChargeId,
     pub amount: Money,
@@ -242,10 +249,13 @@ pub struct ChargeAdded {
 
 /// The settlement as `POST .../settle` returns it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SettlementView {
     pub visit_id: VisitId,
     pub hospital_id: HospitalId,
     pub patient_id: PatientId,
+    /// A visit status (`open`, `settled`, ...).
+    #[cfg_attr(feature = "openapi", schema(value_type = super::model::VisitStatus))]
     pub status: &'static str,
     #[serde(flatten)]
     pub figures: SettlementFigures,
@@ -256,14 +266,18 @@ pub struct SettlementView {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VisitCancelled {
     pub visit_id: VisitId,
     pub hospital_id: HospitalId,
+    /// A visit status (`open`, `settled`, ...).
+    #[cfg_attr(feature = "openapi", schema(value_type = super::model::VisitStatus))]
     pub status: &'static str,
     pub cancelled_at: Timestamp,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Refunded {
     pub refund_id: RefundId,
     pub charge_id: ChargeId,
@@ -272,6 +286,7 @@ pub struct Refunded {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PaymentApplied {
     pub payment_id: crate::PaymentId,
     pub applied: Vec<Allocation>,
@@ -281,6 +296,7 @@ pub struct PaymentApplied {
 /// How many visits entered each stage in one run (a visit that jumps from settled to
 /// written off counts in all three).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DelinquencyRun {
     pub as_of: Timestamp,
     pub overdue: u64,

@@ -81,6 +81,7 @@ impl PlanHistory {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Hospital {
     pub hospital_id: HospitalId,
     pub name: String,
@@ -88,6 +89,7 @@ pub struct Hospital {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PatientStatus {
     Active,
@@ -158,12 +160,14 @@ pub struct Patient {
 
 /// A visit is known by its hospital and the hospital's visit id.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VisitKey {
     pub hospital_id: HospitalId,
     pub visit_id: VisitId,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum VisitStatus {
     Open,
@@ -212,6 +216,7 @@ impl VisitStatus {
 
 /// The body of `POST /v1/hospitals/{hospital_id}/visits`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OpenVisitRequest {
     pub visit_id: VisitId,
     pub patient_id: PatientId,
@@ -221,6 +226,7 @@ pub struct OpenVisitRequest {
 
 /// The body of `POST .../charges`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChargeRequest {
     pub charge_id: ChargeId,
     pub items: Vec<ChargeLine>,
@@ -244,6 +250,7 @@ pub struct Hold {
 
 /// The amounts of a settlement (API.md field names), as first settled or after refunds.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SettlementFigures {
     pub total: Money,
     pub full_self_pay: Money,
@@ -328,6 +335,7 @@ pub struct SettlementRecord {
 
 /// The differences a refund made, per payer (what each gave back).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PayerDifferences {
     pub total: Money,
     pub fund: Money,
@@ -351,6 +359,7 @@ pub struct RefundRecord {
 
 /// When the visit passed each stage (history for reports and risk).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VisitTimeline {
     pub opened_at: Timestamp,
     pub cancelled_at: Option<Timestamp>,
@@ -416,6 +425,7 @@ pub struct AccumulatorKey {
 
 /// The body of `POST /v1/payments`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PaymentRequest {
     pub payment_id: PaymentId,
     pub patient_id: PatientId,
@@ -425,6 +435,7 @@ pub struct PaymentRequest {
 
 /// One part of a payment, applied to one visit.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Allocation {
     pub hospital_id: HospitalId,
     pub visit_id: VisitId,
@@ -435,6 +446,7 @@ pub struct Allocation {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PaymentRecord {
     pub request: PaymentRequest,
     pub at: Timestamp,

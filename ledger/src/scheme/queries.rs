@@ -13,6 +13,7 @@ use crate::{ChargeId, HospitalId, Money, PatientId, PlanId, RefundId, Timestamp,
 
 /// `GET /v1/patients/{patient_id}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PatientView {
     pub patient_id: PatientId,
     pub status: PatientStatus,
@@ -49,6 +50,7 @@ impl PatientView {
 
 /// One charge of a visit.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChargeView {
     pub charge_id: ChargeId,
     pub amount: Money,
@@ -57,6 +59,7 @@ pub struct ChargeView {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RefundView {
     pub refund_id: RefundId,
     pub charge_id: ChargeId,
@@ -67,6 +70,7 @@ pub struct RefundView {
 /// `GET /v1/hospitals/{hospital_id}/visits/{visit_id}`: the visit, its charges and its
 /// settlement (after refunds).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VisitView {
     pub visit_id: VisitId,
     pub hospital_id: HospitalId,
@@ -90,6 +94,7 @@ pub struct VisitView {
 
 /// A stored plan version.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PlanView {
     pub plan_id: PlanId,
     pub version: PlanVersion,

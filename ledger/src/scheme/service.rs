@@ -40,6 +40,7 @@ pub enum SchemeLedgerError {
 
 /// Where a statement page ends: pass it back for the next page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StatementCursor {
     pub seq: u64,
     pub account: PatientAccount,
@@ -49,6 +50,7 @@ pub struct StatementCursor {
 /// One row of a patient's statement: one side of one movement on one of the patient's
 /// accounts, oldest first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StatementEntry {
     pub cursor: StatementCursor,
     pub at: Timestamp,

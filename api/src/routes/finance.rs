@@ -11,12 +11,18 @@ use crate::body;
 use crate::problem::ApiError;
 use crate::state::AppState;
 
+#[path = "finance_reports.rs"]
+pub mod reports;
+
 pub fn configure(config: &mut web::ServiceConfig) {
     config
         .service(resource("/v1/delinquency/run").route(web::post().to(run_delinquency)))
-        .service(resource("/v1/reports/aging").route(web::get().to(not_yet)))
-        .service(resource("/v1/reports/defaults").route(web::get().to(not_yet)))
-        .service(resource("/v1/reports/provision").route(web::post().to(not_yet)))
+        .service(resource("/v1/reports/aging").route(web::get().to(reports::aging)))
+        .service(resource("/v1/reports/defaults").route(web::get().to(reports::defaults)))
+        .service(resource("/v1/reports/provision").route(web::post().to(reports::provision)))
+        .service(resource("/v1/reports/write-offs").route(web::get().to(reports::write_offs)))
+        .service(resource("/v1/reports/allowance").route(web::get().to(reports::allowance)))
+        .service(resource("/v1/reports/headline").route(web::get().to(reports::headline)))
         .service(resource("/v1/reconciliations/fund").route(web::post().to(not_yet)))
         .service(resource("/v1/reconciliations/channel").route(web::post().to(not_yet)));
 }

@@ -186,6 +186,20 @@ impl Serialize for Rate {
     }
 }
 
+/// The first instant of a local date (the scheme's time zone, UTC+8): report periods given
+/// as dates run from the start of `from` to the start of the day after `to`.
+pub fn start_of_local_day(date: chrono::NaiveDate) -> crate::Timestamp {
+    let offset = chrono::FixedOffset::east_opt(crate::scheme::PLAN_YEAR_UTC_OFFSET_SECONDS)
+        .expect("a valid offset");
+    let local = date
+        .and_hms_opt(0, 0, 0)
+        .expect("midnight exists")
+        .and_local_timezone(offset)
+        .single()
+        .expect("a fixed offset is unambiguous");
+    crate::Timestamp::from_datetime(local.with_timezone(&chrono::Utc))
+}
+
 /// Sums amounts that are parts of a bounded whole.
 pub(crate) fn add(left: Money, right: Money) -> Money {
     left.checked_add(right)
@@ -227,5 +241,16 @@ mod tests {
         assert_eq!(Rate::per_100_000(1, 3).to_string(), "33333.33");
         assert_eq!(Rate::per_100_000(5, 1_000_000).to_string(), "0.50");
         assert_eq!(Rate::per_100_000(0, 0).to_string(), "0.00");
+    }
+
+    #[test]
+    fn local_days_start_at_midnight_china_time() {
+        let start = start_of_local_day("2026-03-02".parse().unwrap());
+        assert_eq!(start.to_string(), "2026-03-01T16:00:00Z");
+        assert_eq!(crate::scheme::local_date(start).to_string(), "2026-03-02");
+        assert_eq!(
+            crate::scheme::local_date(start.plus_seconds(-1)).to_string(),
+            "2026-03-01"
+        );
     }
 }

@@ -1,0 +1,182 @@
+//! Finance over HTTP: the reports of API.md ("Finance") and their additions, on the real
+//! server. The server runs on the system clock, so the ledger is aged by delinquency runs
+//! with an `as_of` in the future.
+
+#[path = "http/support.rs"]
+#[allow(dead_code)]
+mod support;
+
+use chrono::{Duration, Utc};
+use serde_json::json;
+use support::*;
+
+fn in_days(days: i64) -> String {
+    (Utc::now() + Duration::days(days)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+fn today(offset_days: i64) -> String {
+    // Report dates are in UTC+8.
+    (Utc::now() + Duration::hours(8) + Duration::days(offset_days))
+        .format("%Y-%m-%d")
+        .to_string()
+}
+
+/// The worked example settled for P1 (168.00 financed), then aged 40 days: defaulted.
+fn defaulted_city() -> (App, Scheme, String) {
+    let app = spawn_app();
+    let scheme = setup(&app);
+    settled_visit(&app, &scheme, "V1");
+    let as_of = in_days(40);
+    let run = app.post(
+        "/v1/delinquency/run",
+        &scheme.finance,
+        &json!({"as_of": as_of}),
+    );
+    assert_eq!(run.status, 200, "{}", run.body);
+    assert_eq!(run.body["defaulted"], 1);
+    (app, scheme, as_of)
+}
+
+#[test]
+fn aging_defaults_provision_and_headline_over_http() {
+    let (app, scheme, as_of) = defaulted_city();
+    let aging = app.get(&format!("/v1/reports/aging?as_of={as_of}"), &scheme.finance);
+    assert_eq!(aging.status, 200, "{}", aging.body);
+    assert_eq!(aging.text("total"), "168.00");
+    let buckets = aging.body["buckets"].as_array().unwrap();
+    let names: Vec<&str> = buckets
+        .iter()
+        .map(|row| row["bucket"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["current", "1-7", "8-30", "31-60", "61-90", "91+"]);
+    assert_eq!(buckets[3]["amount"], "168.00");
+    assert_eq!(buckets[3]["count"], 1);
+    assert_eq!(aging.body["by_hospital"][0]["hospital_id"], "H1");
+
+    let defaults = app.get(
+        &format!(
+            "/v1/reports/defaults?from={}&to={}&as_of={as_of}",
+            today(-1),
+            today(1)
+        ),
+        &scheme.finance,
+    );
+    assert_eq!(defaults.status, 200, "{}", defaults.body);
+    for (field, value) in [
+        ("credit_extended", "168.00"),
+        ("defaulted_amount", "168.00"),
+        ("recovered_amount", "0.00"),
+        ("default_rate_by_amount", "1.000000"),
+        ("default_rate_by_count", "1.000000"),
+        ("net_default_rate_by_amount", "1.000000"),
+    ] {
+        assert_eq!(defaults.text(field), value, "{field}");
+    }
+    assert_eq!(defaults.body["defaulted_patients"], 1);
+    assert!(defaults
+        .text("default_definition")
+        .contains("days past due"));
+    assert_eq!(defaults.body["by_hospital"][0]["hospital_id"], "H1");
+
+    let provision = app.post(
+        "/v1/reports/provision",
+        &scheme.finance,
+        &json!({"as_of": as_of, "loss_rates": {"current": "0.003", "1-7": "0.016",
+                "8-30": "0.1", "31-60": "0.333", "61-90": "0.75", "91+": "1"}}),
+    );
+    assert_eq!(provision.status, 200, "{}", provision.body);
+    // 168.00 × 0.333 = 55.944 -> 55.94.
+    assert_eq!(provision.text("total_allowance"), "55.94");
+    assert_eq!(provision.text("source"), "given");
+    assert_eq!(provision.text("ledger_allowance"), "168.00");
+    let derived = app.post(
+        "/v1/reports/provision",
+        &scheme.finance,
+        &json!({"as_of": as_of}),
+    );
+    assert_eq!(derived.status, 200, "{}", derived.body);
+    assert_eq!(derived.text("source"), "derived");
+    assert!(derived.text("method").contains("flow to default"));
+
+    let headline = app.get("/v1/reports/headline", &scheme.finance);
+    assert_eq!(headline.status, 200, "{}", headline.body);
+    assert_eq!(headline.body["patients_enrolled"], 2);
+    assert_eq!(headline.text("credit_extended"), "168.00");
+    assert_eq!(headline.text("defaulted"), "168.00");
+    assert_eq!(headline.text("default_rate_per_100_000"), "100000.00");
+
+    let allowance = app.get("/v1/reports/allowance", &scheme.finance);
+    assert_eq!(allowance.status, 200, "{}", allowance.body);
+    assert_eq!(allowance.text("charge"), "168.00");
+    assert_eq!(allowance.text("closing"), "168.00");
+}
+
+#[test]
+fn write_off_register_over_http() {
+    let (app, scheme, _) = defaulted_city();
+    let run = app.post(
+        "/v1/delinquency/run",
+        &scheme.finance,
+        &json!({"as_of": in_days(200)}),
+    );
+    assert_eq!(run.status, 200, "{}", run.body);
+    let register = app.get("/v1/reports/write-offs", &scheme.finance);
+    assert_eq!(register.status, 200, "{}", register.body);
+    assert_eq!(register.body["count"], 1);
+    assert_eq!(register.text("total_written_off"), "168.00");
+    assert_eq!(register.body["entries"][0]["visit_id"], "V1");
+    let allowance = app.get("/v1/reports/allowance", &scheme.finance);
+    assert_eq!(allowance.text("write_offs"), "168.00");
+    assert_eq!(allowance.text("closing"), "0.00");
+}
+
+#[test]
+fn reports_refuse_bad_parameters_and_other_roles() {
+    let app = spawn_app();
+    let scheme = setup(&app);
+    let cases = [
+        ("/v1/reports/aging?as_of=yesterday", 400, "invalid_request"),
+        (
+            "/v1/reports/defaults?from=2026-01-01",
+            400,
+            "invalid_request",
+        ),
+        (
+            "/v1/reports/defaults?from=2026-02-01&to=2026-01-01",
+            400,
+            "invalid_request",
+        ),
+        (
+            "/v1/reports/write-offs?from=2026-13-01",
+            400,
+            "invalid_request",
+        ),
+    ];
+    for (path, status, code) in cases {
+        let reply = app.get(path, &scheme.finance);
+        assert_problem(&reply, status, code);
+    }
+    for path in [
+        "/v1/reports/aging",
+        "/v1/reports/headline",
+        "/v1/reports/allowance",
+    ] {
+        assert_problem(&app.get(path, &scheme.hospital_1), 403, "forbidden");
+    }
+    let partial = app.post(
+        "/v1/reports/provision",
+        &scheme.finance,
+        &json!({"loss_rates": {"current": "0.01"}}),
+    );
+    assert_problem(&partial, 400, "invalid_request");
+    let above_one = app.post(
+        "/v1/reports/provision",
+        &scheme.finance,
+        &json!({"loss_rates": {"current": "1.5", "1-7": "0", "8-30": "0", "31-60": "0",
+                "61-90": "0", "91+": "0"}}),
+    );
+    assert_problem(&above_one, 400, "invalid_request");
+    let admin = app.get("/v1/reports/headline", ADMIN_TOKEN);
+    assert_eq!(admin.status, 200);
+    assert_eq!(admin.text("credit_extended"), "0.00");
+}

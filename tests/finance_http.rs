@@ -180,3 +180,34 @@ fn reports_refuse_bad_parameters_and_other_roles() {
     assert_eq!(admin.status, 200);
     assert_eq!(admin.text("credit_extended"), "0.00");
 }
+
+#[test]
+fn serve_runs_delinquency_on_a_schedule() {
+    let before_start = in_days(0);
+    let directory = tempfile::tempdir().unwrap();
+    let app = start(
+        &directory.path().join("data"),
+        &[("TREATFIRST_DELINQUENCY_EVERY", "1")],
+    );
+    let finance = app.token(json!({"role": "finance"}));
+    // A run as of an instant before the start is accepted until the scheduler has run as of
+    // a later time; from then on it is backwards in time and refused.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let reply = app.post(
+            "/v1/delinquency/run",
+            &finance,
+            &json!({"as_of": before_start}),
+        );
+        if reply.status == 409 {
+            assert_eq!(reply.code(), "invalid_state");
+            break;
+        }
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the scheduler never ran"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}

@@ -31,6 +31,9 @@ pub struct ServeConfig {
     /// How long a graceful shutdown waits for requests in flight.
     pub shutdown_timeout: Duration,
     pub scheme: SchemeConfig,
+    /// `TREATFIRST_DELINQUENCY_EVERY`: when set, a delinquency run as of the current time
+    /// this often (the first one interval after start).
+    pub delinquency_every: Option<Duration>,
 }
 
 impl ServeConfig {
@@ -43,6 +46,7 @@ impl ServeConfig {
             workers: None,
             shutdown_timeout: Duration::from_secs(10),
             scheme: SchemeConfig::default(),
+            delinquency_every: None,
         }
     }
 }
@@ -110,6 +114,9 @@ async fn run(config: ServeConfig) -> Result<(), ServeError> {
         clock,
         risk: RiskService::default(),
     });
+    if let Some(every) = config.delinquency_every {
+        actix_web::rt::spawn(run_delinquency_every(state.clone(), every));
+    }
     let listener = TcpListener::bind(&config.bind).map_err(|source| ServeError::Bind {
         bind: config.bind.clone(),
         source,
@@ -136,4 +143,23 @@ async fn run(config: ServeConfig) -> Result<(), ServeError> {
     tracing::info!("stopped accepting requests; closing the ledger");
     drop(state);
     Ok(())
+}
+
+/// The scheduler: a delinquency run as of the current time every `every`, until the server
+/// stops. A refused run (the clock behind the last run's `as_of`) or a failure is logged
+/// and the next tick tries again.
+async fn run_delinquency_every(state: web::Data<AppState>, every: Duration) {
+    let mut ticks = actix_web::rt::time::interval(every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    ticks.tick().await;
+    loop {
+        ticks.tick().await;
+        let as_of = treatfirst_ledger::Clock::now(state.clock.as_ref());
+        match state.run_delinquency(as_of).await {
+            Ok((reply, _)) => {
+                tracing::info!(%as_of, outcome = ?reply.outcome, "scheduled delinquency run")
+            }
+            Err(error) => tracing::warn!(%as_of, ?error, "scheduled delinquency run refused"),
+        }
+    }
 }

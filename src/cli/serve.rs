@@ -27,6 +27,9 @@ pub struct ServeArguments {
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "TREATFIRST_WORKERS")]
     workers: Option<usize>,
+    /// Run delinquency as of the current time every this many seconds (off when not set).
+    #[arg(long, env = "TREATFIRST_DELINQUENCY_EVERY", value_parser = clap::value_parser!(u64).range(1..))]
+    delinquency_every: Option<u64>,
 }
 
 pub fn run(arguments: ServeArguments) -> anyhow::Result<()> {
@@ -38,6 +41,9 @@ pub fn run(arguments: ServeArguments) -> anyhow::Result<()> {
         csv_bytes: arguments.csv_limit_bytes,
     };
     config.workers = arguments.workers;
+    config.delinquency_every = arguments
+        .delinquency_every
+        .map(std::time::Duration::from_secs);
     treatfirst_api::serve(config)?;
     Ok(())
 }

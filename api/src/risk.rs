@@ -6,7 +6,10 @@
 //! status: past due by the oldest unpaid visit's days past due at the cycle's end, else
 //! paid in full (nothing owed at the end after owing or paying), revolving (something owed,
 //! nothing past due), or nothing to pay. Cycles before the patient's first ledger entry are
-//! missing. At enrollment there is no history: the patient is scored on age alone.
+//! "nothing to pay", as the training data records months without any bill. The shipped model
+//! was trained on card holders with six months of history and rates an empty history as
+//! risky; a newcomer (nothing owed or repaid yet) gets its band from the external credit
+//! score given at enrollment instead ([`newcomer_band`]).
 //!
 //! Rescoring (after each delinquency run) only ever lowers a limit, and never below what
 //! the patient already holds and owes: raising a limit stays an administrator's decision.
@@ -20,12 +23,17 @@ use treatfirst_ledger::scheme::{
 };
 use treatfirst_ledger::{Money, PatientId, Phase, Timestamp};
 use treatfirst_risk::{
-    CreditPolicy, Cycle, CycleStatus, DefaultHistory, FeatureValues, Model, ReasonCode,
-    RepaymentHistory, Score,
+    Band, CreditPolicy, Cycle, CycleStatus, DefaultHistory, Model, ReasonCode, RepaymentHistory,
 };
 
 const SECONDS_PER_DAY: i64 = 86_400;
 const CYCLE_DAYS: i64 = 30;
+
+const NOTHING_TO_PAY: Cycle = Cycle {
+    balance_fen: 0,
+    repaid_fen: 0,
+    status: CycleStatus::NothingToPay,
+};
 
 pub struct RiskService {
     pub model: Model,
@@ -46,9 +54,13 @@ impl Default for RiskService {
 pub struct Assessment {
     pub patient_id: PatientId,
     pub as_of: Timestamp,
-    /// Points on the model's scale (600 at odds 50:1, 20 points to double the odds).
-    pub score: i32,
-    pub probability_of_default: f64,
+    /// `repayment_history` (the model scored the ledger's history) or `external_score`
+    /// (a newcomer: the band comes from the score given at enrollment).
+    pub basis: &'static str,
+    /// Points on the model's scale (600 at odds 50:1, 20 points to double the odds); null
+    /// for a newcomer.
+    pub score: Option<i32>,
+    pub probability_of_default: Option<f64>,
     pub band: String,
     /// The top reason codes: the characteristics furthest below their best points.
     pub reasons: Vec<ReasonCode>,
@@ -82,20 +94,24 @@ struct PatientFacts {
 }
 
 impl RiskService {
-    /// The credit limit the policy gives a new patient born on `birth_date`.
-    pub fn enrollment_limit(&self, birth_date: NaiveDate, now: Timestamp) -> Money {
-        let age = age_on(birth_date, now.to_datetime().date_naive());
-        let values = FeatureValues::new().with("AGE", f64::from(age));
-        self.limit_for(&self.model.score(&values), 0)
+    /// The credit limit the policy gives a new patient: the newcomer band of the external
+    /// credit score given at enrollment.
+    pub fn enrollment_limit(&self, external_score: Option<u16>) -> Money {
+        let band = newcomer_band(external_score);
+        Money::yuan(
+            self.policy
+                .recommend(band, DefaultHistory::NoDefault)
+                .outpatient_yuan,
+        )
     }
 
-    fn limit_for(&self, score: &Score, defaults: u32) -> Money {
+    fn limit_for(&self, band: Band, defaults: u32) -> Money {
         let history = if defaults > 0 {
             DefaultHistory::AnyDefault
         } else {
             DefaultHistory::NoDefault
         };
-        Money::yuan(self.policy.recommend(score.band, history).outpatient_yuan)
+        Money::yuan(self.policy.recommend(band, history).outpatient_yuan)
     }
 
     /// Scores a patient as of `as_of`; `None` for an unknown patient.
@@ -112,17 +128,43 @@ impl RiskService {
             return Ok(None);
         };
         let history = repayment_history(scheme, patient_id, &facts, as_of)?;
+        let model_version = self.model.model_version().to_owned();
+        if is_newcomer(&history) {
+            let band = newcomer_band(facts.external_score);
+            return Ok(Some(Assessment {
+                patient_id: patient_id.clone(),
+                as_of,
+                basis: "external_score",
+                score: None,
+                probability_of_default: None,
+                band: band.to_string(),
+                reasons: vec![ReasonCode {
+                    feature: "repayment_history".to_owned(),
+                    description: "no repayment history yet: the band comes from the external \
+                                  credit score given at enrollment"
+                        .to_owned(),
+                    value_range: facts
+                        .external_score
+                        .map_or_else(|| "no external score".to_owned(), |s| s.to_string()),
+                    points_below_max: 0.0,
+                }],
+                recommended_limit: self.limit_for(band, facts.defaults),
+                credit_limit: facts.credit_limit,
+                model_version,
+            }));
+        }
         let score = self.model.score(&history.feature_values());
         Ok(Some(Assessment {
             patient_id: patient_id.clone(),
             as_of,
-            score: score.points,
-            probability_of_default: (score.probability_of_default * 1e6).round() / 1e6,
+            basis: "repayment_history",
+            score: Some(score.points),
+            probability_of_default: Some((score.probability_of_default * 1e6).round() / 1e6),
             band: score.band.to_string(),
-            recommended_limit: self.limit_for(&score, facts.defaults),
+            recommended_limit: self.limit_for(score.band, facts.defaults),
             reasons: score.reasons,
             credit_limit: facts.credit_limit,
-            model_version: self.model.model_version().to_owned(),
+            model_version,
         }))
     }
 
@@ -148,10 +190,14 @@ impl RiskService {
                 continue;
             };
             let history = repayment_history(scheme, &patient_id, &facts, as_of)?;
+            if is_newcomer(&history) {
+                // Nothing learned since enrollment: the enrollment limit stands.
+                continue;
+            }
             let score = self.model.score(&history.feature_values());
             summary.patients_scored += 1;
             let floor = facts.committed;
-            let target = self.limit_for(&score, facts.defaults).max(floor);
+            let target = self.limit_for(score.band, facts.defaults).max(floor);
             if target < facts.credit_limit {
                 changes.push(SchemeCommand::SetCreditLimit {
                     patient_id,
@@ -260,8 +306,11 @@ fn repayment_history(
     for cycle in 0..treatfirst_risk::history::CYCLES as i64 {
         let end = as_of.plus_seconds(-cycle * CYCLE_DAYS * SECONDS_PER_DAY);
         let start = end.plus_seconds(-CYCLE_DAYS * SECONDS_PER_DAY);
-        if cycle > 0 && end < start_of_history {
-            break;
+        if end < start_of_history {
+            // Before the patient joined there was nothing to pay (the training data's -2),
+            // which is what a newcomer's record says, rather than a missing value.
+            cycles.push(NOTHING_TO_PAY);
+            continue;
         }
         let in_cycle = || receivable.iter().filter(|e| e.at > start && e.at <= end);
         let repaid =
@@ -298,6 +347,28 @@ fn repayment_history(
         prior_defaults: facts.defaults,
         external_score: facts.external_score,
     })
+}
+
+/// The band of a patient without repayment history, from the external credit score given
+/// at enrollment (a 350-950 scale, like the credit bureaus' consumer scores): 750 and above
+/// A, 700 B, 650 C, 600 D, below 600 E; without a score, C.
+pub fn newcomer_band(external_score: Option<u16>) -> Band {
+    match external_score {
+        None => Band::C,
+        Some(score) if score >= 750 => Band::A,
+        Some(score) if score >= 700 => Band::B,
+        Some(score) if score >= 650 => Band::C,
+        Some(score) if score >= 600 => Band::D,
+        Some(_) => Band::E,
+    }
+}
+
+/// Every cycle had nothing to pay: the model has nothing to learn from.
+fn is_newcomer(history: &RepaymentHistory) -> bool {
+    history
+        .cycles
+        .iter()
+        .all(|cycle| cycle.status == CycleStatus::NothingToPay)
 }
 
 /// Whole years from `birth_date` to `today` (0 for a date in the future).

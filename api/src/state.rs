@@ -4,12 +4,12 @@ use std::sync::Arc;
 
 use tokio::sync::oneshot;
 use treatfirst_ledger::scheme::{Accepted, SchemeCommand, SchemeLedger};
-use treatfirst_ledger::Clock;
+use treatfirst_ledger::{Clock, PatientId, Timestamp};
 
 use crate::auth::TokenStore;
 use crate::metrics::Metrics;
 use crate::problem::ApiError;
-use crate::risk::RiskService;
+use crate::risk::{Rescored, RiskService};
 
 /// Size limits of request bodies (`TREATFIRST_BODY_LIMIT_BYTES`, `TREATFIRST_CSV_LIMIT_BYTES`).
 #[derive(Debug, Clone, Copy)]
@@ -58,5 +58,44 @@ impl AppState {
             )
         })?;
         Ok(reply?)
+    }
+
+    /// Adds the patient's risk assessment (band, score, reason codes) to a visit declined
+    /// for credit, so the hospital can tell the patient why.
+    pub fn explain_decline(&self, error: ApiError, patient_id: &PatientId) -> ApiError {
+        if error.code != "insufficient_credit" && error.code != "patient_not_active" {
+            return error;
+        }
+        match self.risk.assess(&self.scheme, patient_id, self.clock.now()) {
+            Ok(Some(assessment)) => error.with(
+                "risk",
+                serde_json::json!({
+                    "band": assessment.band,
+                    "score": assessment.score,
+                    "reasons": assessment.reasons,
+                    "recommended_limit": assessment.recommended_limit,
+                }),
+            ),
+            _ => error,
+        }
+    }
+
+    /// A delinquency run as of `as_of`, then the rescoring that lowers the limits the
+    /// policy now recommends lower (the endpoint and the scheduler both call this).
+    ///
+    /// # Errors
+    /// The run was refused (earlier than the last) or the ledger failed.
+    pub async fn run_delinquency(
+        self: &Arc<AppState>,
+        as_of: Timestamp,
+    ) -> Result<(Accepted, Rescored), ApiError> {
+        let reply = self
+            .execute(SchemeCommand::RunDelinquency { as_of })
+            .await?;
+        let state = Arc::clone(self);
+        let rescored = actix_web::web::block(move || state.risk.rescore_all(&state.scheme, as_of))
+            .await
+            .map_err(|_| ApiError::unavailable("the rescoring was interrupted"))??;
+        Ok((reply, rescored))
     }
 }

@@ -288,9 +288,7 @@ async fn enroll_patient(
         // the retry replays instead of conflicting.
         None => match state.scheme.read().patient(&body.patient_id) {
             Some(existing) => existing.enrollment.credit_limit,
-            None => state
-                .risk
-                .enrollment_limit(body.birth_date, state.clock.now()),
+            None => state.risk.enrollment_limit(body.external_score),
         },
     };
     let enrollment = Enrollment {

@@ -3,10 +3,10 @@
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest};
 use serde::Deserialize;
-use treatfirst_ledger::scheme::{DelinquencyRun, SchemeCommand};
+use treatfirst_ledger::scheme::DelinquencyRun;
 use treatfirst_ledger::Timestamp;
 
-use super::{accepted, principal, resource, Handled};
+use super::{json, principal, resource, Handled};
 use crate::body;
 use crate::problem::ApiError;
 use crate::state::AppState;
@@ -57,10 +57,10 @@ async fn run_delinquency(
 ) -> Handled {
     principal(&state, &request)?.require_finance()?;
     let body: DelinquencyBody = body::json(payload, state.limits.json_bytes).await?;
-    let reply = state
-        .execute(SchemeCommand::RunDelinquency { as_of: body.as_of })
-        .await?;
-    Ok(accepted(StatusCode::OK, &reply))
+    let (reply, rescored) = state.run_delinquency(body.as_of).await?;
+    let mut response = serde_json::to_value(&reply.outcome).unwrap_or_default();
+    response["rescoring"] = serde_json::to_value(rescored).unwrap_or_default();
+    Ok(json(StatusCode::OK, &response))
 }
 
 /// Reports, reconciliation and risk land with their own issues.

@@ -83,12 +83,14 @@ async fn open_visit(
     let hospital_id: HospitalId = path_id(&path)?;
     caller.require_hospital(&hospital_id)?;
     let request: OpenVisitRequest = body::json(payload, state.limits.json_bytes).await?;
+    let patient_id = request.patient_id.clone();
     let reply = state
         .execute(SchemeCommand::OpenVisit {
             hospital_id,
             request,
         })
-        .await?;
+        .await
+        .map_err(|error| state.explain_decline(error, &patient_id))?;
     Ok(accepted(StatusCode::CREATED, &reply))
 }
 

@@ -1,16 +1,30 @@
-//! The engine: one writer thread that applies commands to the state machine in memory and
-//! makes them durable a commit group at a time.
+//! The engine: one writer thread that applies commands to the state machine in memory, and
+//! one flusher thread that makes them durable a commit group at a time.
 //!
 //! Submitters hand commands to the writer over a bounded queue. The writer takes everything
-//! waiting (up to [`GROUP_COMMANDS_MAX`]), executes each command against the state machine,
-//! encodes the resulting changes as hash-chained journal records, appends them to the store
-//! in one atomic batch with one fsync, and only then answers every submitter of the group.
-//! Many concurrent requests thus share one flush (group commit), and no request is answered
-//! before its effect is on disk.
+//! waiting (up to [`GROUP_COMMANDS_MAX`]), executes each command against the state machine
+//! (in order: it is the only one that changes the state), encodes the resulting changes and
+//! stages them for the flusher. The flusher takes everything staged, chains the records
+//! (each carries the hash of the one before), appends them to the store in one atomic batch
+//! with one fsync, and only then answers every submitter whose commands the batch holds.
+//!
+//! The two threads form a pipeline: the writer executes the next group while the flusher
+//! writes and fsyncs the previous one. What stays true:
+//! - **no reply before its fsync**: replies travel with their records and are released by
+//!   the flusher after the append that holds them returned (a group that wrote nothing, only
+//!   refusals or idempotent replays, is answered after every earlier group is durable: it may
+//!   have read their effects);
+//! - **order**: groups are staged, chained and appended in execution order;
+//! - **a failed append stops everything after it**: the flusher answers its batch with the
+//!   storage error and everything staged after it with [`EngineError::Stopped`], writes
+//!   nothing more, and the writer executes nothing more; a restart recovers from the journal.
+//!
+//! Reads take the state's read lock and may see a change before it is durable (see
+//! ARCHITECTURE.md); with the pipeline that window is at most two commit groups.
 
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc::{self, Receiver, SyncSender};
-use std::sync::{Arc, RwLock, RwLockReadGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock, RwLockReadGuard};
 use std::thread::JoinHandle;
 
 use serde::de::DeserializeOwned;
@@ -83,9 +97,169 @@ pub enum EngineError {
 
 type ReplySink<R> = Box<dyn FnOnce(Result<Vec<R>, EngineError>) + Send>;
 
+/// A submission's replies, executed, and where they go once durable.
+type Answer<R> = (ReplySink<R>, Vec<R>);
+
 struct Submission<M: StateMachine> {
     commands: Vec<M::Command>,
     reply: ReplySink<M::Reply>,
+}
+
+/// The submissions waiting for the writer: a bounded queue (submitters wait beyond
+/// [`QUEUE_SUBMISSIONS_MAX`]) that the writer empties a commit group at a time. It wakes
+/// the writer only when the writer waits, and never spins.
+struct Queue<M: StateMachine> {
+    state: Mutex<QueueState<M>>,
+    /// The writer waits here for submissions.
+    filled: Condvar,
+    /// Submitters wait here for room.
+    emptied: Condvar,
+}
+
+struct QueueState<M: StateMachine> {
+    submissions: VecDeque<Submission<M>>,
+    /// No more submissions are taken (the engine is dropped, or stopped).
+    closed: bool,
+    writer_waiting: bool,
+    submitters_waiting: usize,
+}
+
+impl<M: StateMachine> Queue<M> {
+    fn new() -> Queue<M> {
+        Queue {
+            state: Mutex::new(QueueState {
+                submissions: VecDeque::new(),
+                closed: false,
+                writer_waiting: false,
+                submitters_waiting: 0,
+            }),
+            filled: Condvar::new(),
+            emptied: Condvar::new(),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, QueueState<M>> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Queues a submission; gives it back when the queue is closed.
+    fn push(&self, submission: Submission<M>) -> Result<(), Submission<M>> {
+        let mut state = self.lock();
+        while state.submissions.len() >= QUEUE_SUBMISSIONS_MAX && !state.closed {
+            state.submitters_waiting += 1;
+            state = self
+                .emptied
+                .wait(state)
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            state.submitters_waiting -= 1;
+        }
+        if state.closed {
+            return Err(submission);
+        }
+        state.submissions.push_back(submission);
+        let wake = std::mem::take(&mut state.writer_waiting);
+        drop(state);
+        if wake {
+            self.filled.notify_one();
+        }
+        Ok(())
+    }
+
+    /// Waits for submissions and moves the next commit group's worth (up to
+    /// [`GROUP_COMMANDS_MAX`] commands, at least one submission) into `group`. False once
+    /// the queue is closed and empty.
+    fn pop_group(&self, group: &mut Vec<Submission<M>>) -> bool {
+        let mut state = self.lock();
+        while state.submissions.is_empty() {
+            if state.closed {
+                return false;
+            }
+            state.writer_waiting = true;
+            state = self
+                .filled
+                .wait(state)
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+        }
+        let mut commands = 0;
+        while commands < GROUP_COMMANDS_MAX {
+            let Some(submission) = state.submissions.pop_front() else {
+                break;
+            };
+            commands += submission.commands.len();
+            group.push(submission);
+        }
+        let wake = state.submitters_waiting > 0;
+        drop(state);
+        if wake {
+            self.emptied.notify_all();
+        }
+        true
+    }
+
+    /// Takes no more submissions; the writer still empties the queue.
+    fn close(&self) {
+        let mut state = self.lock();
+        state.closed = true;
+        drop(state);
+        self.filled.notify_one();
+        self.emptied.notify_all();
+    }
+
+    /// What is still queued (after `close`).
+    fn drain(&self) -> Vec<Submission<M>> {
+        self.lock().submissions.drain(..).collect()
+    }
+}
+
+/// Where a waiting submitter receives its replies: lighter than a channel per submission,
+/// and it blocks without spinning (many submitters share few cores).
+struct ReplySlot<T> {
+    value: Mutex<Option<Result<T, EngineError>>>,
+    ready: Condvar,
+}
+
+impl<T> ReplySlot<T> {
+    fn take(&self) -> Result<T, EngineError> {
+        let mut value = self
+            .value
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        loop {
+            if let Some(result) = value.take() {
+                return result;
+            }
+            value = self
+                .ready
+                .wait(value)
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+        }
+    }
+}
+
+/// The writer's end of a [`ReplySlot`]: dropped unused (the engine went away with the
+/// submission), it answers `Stopped`, so that no submitter waits forever.
+struct Replier<T> {
+    slot: Option<Arc<ReplySlot<T>>>,
+}
+
+impl<T> Replier<T> {
+    fn put(&mut self, result: Result<T, EngineError>) {
+        if let Some(slot) = self.slot.take() {
+            *slot
+                .value
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(result);
+            slot.ready.notify_one();
+        }
+    }
+}
+
+impl<T> Drop for Replier<T> {
+    fn drop(&mut self) {
+        self.put(Err(EngineError::Stopped));
+    }
 }
 
 /// Figures the engine keeps about itself (metrics).
@@ -106,7 +280,7 @@ struct Shared<M> {
 /// A running engine. Dropping it drains the queue and stops the writer.
 pub struct Engine<M: StateMachine> {
     shared: Arc<Shared<M>>,
-    sender: Option<SyncSender<Submission<M>>>,
+    queue: Arc<Queue<M>>,
     writer: Option<JoinHandle<()>>,
 }
 
@@ -155,7 +329,8 @@ impl<M: StateMachine> Engine<M> {
             stopped: AtomicBool::new(false),
             stats: EngineStats::default(),
         });
-        let (sender, receiver) = mpsc::sync_channel(QUEUE_SUBMISSIONS_MAX);
+        let queue = Arc::new(Queue::new());
+        let receiver = Arc::clone(&queue);
         let writer_shared = Arc::clone(&shared);
         let writer = std::thread::Builder::new()
             .name("ledger-writer".to_owned())
@@ -163,13 +338,14 @@ impl<M: StateMachine> Engine<M> {
             .map_err(|error| StoreError::Backend(format!("cannot start the writer: {error}")))?;
         Ok(Engine {
             shared,
-            sender: Some(sender),
+            queue,
             writer: Some(writer),
         })
     }
 
     /// Submits commands; `reply` is called once they are durable (or failed), from the
-    /// writer thread, with one reply per command in order. Keep it short: send it on.
+    /// flusher thread (or another one when the engine stopped), with one reply per command in
+    /// order. Keep it short: send it on.
     pub fn submit_with(
         &self,
         commands: Vec<M::Command>,
@@ -178,11 +354,11 @@ impl<M: StateMachine> Engine<M> {
         if self.shared.stopped.load(Ordering::Acquire) {
             return reply(Err(EngineError::Stopped));
         }
-        let sender = self.sender.as_ref().expect("sender lives until drop");
-        if let Err(mpsc::SendError(submission)) = sender.send(Submission {
+        let submission = Submission {
             commands,
             reply: Box::new(reply),
-        }) {
+        };
+        if let Err(submission) = self.queue.push(submission) {
             (submission.reply)(Err(EngineError::Stopped));
         }
     }
@@ -192,11 +368,15 @@ impl<M: StateMachine> Engine<M> {
     /// # Errors
     /// The engine stopped after a storage failure.
     pub fn submit_many(&self, commands: Vec<M::Command>) -> Result<Vec<M::Reply>, EngineError> {
-        let (sender, receiver) = mpsc::sync_channel(1);
-        self.submit_with(commands, move |result| {
-            let _ = sender.send(result);
+        let slot = Arc::new(ReplySlot {
+            value: Mutex::new(None),
+            ready: Condvar::new(),
         });
-        receiver.recv().map_err(|_| EngineError::Stopped)?
+        let mut replier = Replier {
+            slot: Some(Arc::clone(&slot)),
+        };
+        self.submit_with(commands, move |result| replier.put(result));
+        slot.take()
     }
 
     /// Submits one command and waits until it is durable.
@@ -232,7 +412,7 @@ impl<M: StateMachine> Engine<M> {
 
 impl<M: StateMachine> Drop for Engine<M> {
     fn drop(&mut self) {
-        drop(self.sender.take());
+        self.queue.close();
         if let Some(writer) = self.writer.take() {
             let _ = writer.join();
         }
@@ -269,117 +449,442 @@ fn recover<M: StateMachine>(
     Ok(head)
 }
 
-fn write_loop<M: StateMachine>(
-    shared: &Shared<M>,
-    receiver: &Receiver<Submission<M>>,
-    clock: &dyn Clock,
-    mut head: ChainHead,
-) {
-    let mut group: Vec<Submission<M>> = Vec::new();
-    while let Ok(first) = receiver.recv() {
-        let mut commands = first.commands.len();
-        group.push(first);
-        while commands < GROUP_COMMANDS_MAX {
-            match receiver.try_recv() {
-                Ok(submission) => {
-                    commands += submission.commands.len();
-                    group.push(submission);
-                }
-                Err(_) => break,
-            }
+/// One stage of work handed from the executor to the flusher: executed changes, encoded
+/// (each with its time), their account entries, and the replies waiting for them to be
+/// durable. The executor encodes, so that the changes are freed by the thread that
+/// allocated them (freeing across threads contends on the allocator's locks).
+struct Staged<M: StateMachine> {
+    changes: Vec<(Timestamp, Vec<u8>)>,
+    entries: Vec<AccountEntry>,
+    replies: Vec<Answer<M::Reply>>,
+    commands: usize,
+}
+
+impl<M: StateMachine> Default for Staged<M> {
+    fn default() -> Staged<M> {
+        Staged {
+            changes: Vec::new(),
+            entries: Vec::new(),
+            replies: Vec::new(),
+            commands: 0,
         }
+    }
+}
+
+impl<M: StateMachine> Staged<M> {
+    fn is_empty(&self) -> bool {
+        self.replies.is_empty() && self.changes.is_empty()
+    }
+
+    fn fail(self, error: impl Fn() -> EngineError) {
+        for (reply, _) in self.replies {
+            reply(Err(error()));
+        }
+    }
+}
+
+/// What the executor has executed and the flusher has not yet taken.
+struct Pipeline<M: StateMachine> {
+    staged: Mutex<PipelineState<M>>,
+    /// The flusher waits here for work.
+    work: Condvar,
+    /// The executor waits here for room (backpressure).
+    room: Condvar,
+}
+
+struct PipelineState<M: StateMachine> {
+    staged: Staged<M>,
+    /// The executor has finished: flush what is staged, then stop.
+    closed: bool,
+    /// An append failed: nothing more is written.
+    failed: bool,
+}
+
+impl<M: StateMachine> Pipeline<M> {
+    fn lock(&self) -> MutexGuard<'_, PipelineState<M>> {
+        self.staged
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// The writer: executes commit groups and stages them for the flusher thread, which makes
+/// them durable and answers. Execution of the next group overlaps the write and fsync of
+/// the previous one (a two-stage pipeline); replies still wait for their own group's fsync,
+/// and the flusher appends everything staged since its last append as one atomic batch.
+fn write_loop<M: StateMachine>(
+    shared: &Arc<Shared<M>>,
+    receiver: &Queue<M>,
+    clock: &dyn Clock,
+    head: ChainHead,
+) {
+    let pipeline = Arc::new(Pipeline {
+        staged: Mutex::new(PipelineState {
+            staged: Staged::default(),
+            closed: false,
+            failed: false,
+        }),
+        work: Condvar::new(),
+        room: Condvar::new(),
+    });
+    let flusher = {
+        let (shared, pipeline) = (Arc::clone(shared), Arc::clone(&pipeline));
+        let chain = (head.seq, head.hash);
+        std::thread::Builder::new()
+            .name("ledger-flusher".to_owned())
+            .spawn(move || flush_loop(&shared, &pipeline, chain))
+    };
+    let flusher = match flusher {
+        Ok(flusher) => flusher,
+        Err(error) => {
+            shared.stopped.store(true, Ordering::Release);
+            let message = format!("cannot start the flusher: {error}");
+            receiver.close();
+            for submission in receiver.drain() {
+                (submission.reply)(Err(EngineError::Store(StoreError::Backend(
+                    message.clone(),
+                ))));
+            }
+            return;
+        }
+    };
+    let mut next_seq = head.seq + 1;
+    let mut last_timestamp = head.timestamp;
+    let mut group: Vec<Submission<M>> = Vec::new();
+    while receiver.pop_group(&mut group) {
         // Journal time never goes backwards, whatever the wall clock does.
-        let now = clock.now().max(head.timestamp);
-        let (replies, records, entries) = execute_group(shared, &mut group, now, &mut head);
+        let now = clock.now().max(last_timestamp);
+        // Nothing more runs after a failed append.
+        let staged = !shared.stopped.load(Ordering::Acquire) && {
+            let executed = execute_group(shared, &mut group, now, &mut next_seq);
+            stage(&pipeline, executed)
+        };
+        last_timestamp = now;
+        if !staged {
+            // An append failed: the flusher answered what it had; answer the rest.
+            shared.stopped.store(true, Ordering::Release);
+            receiver.close();
+            for submission in group.drain(..).chain(receiver.drain()) {
+                (submission.reply)(Err(EngineError::Stopped));
+            }
+            break;
+        }
+    }
+    pipeline.lock().closed = true;
+    pipeline.work.notify_one();
+    let _ = flusher.join();
+}
+
+/// Hands an executed group to the flusher, waiting while a full group is staged already.
+/// False when the flusher has failed (the group is answered with `Stopped`).
+fn stage<M: StateMachine>(pipeline: &Pipeline<M>, executed: Staged<M>) -> bool {
+    let mut state = pipeline.lock();
+    while !state.failed
+        && !state.staged.is_empty()
+        && state.staged.commands + executed.commands > GROUP_COMMANDS_MAX
+    {
+        state = pipeline
+            .room
+            .wait(state)
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+    }
+    if state.failed {
+        drop(state);
+        executed.fail(|| EngineError::Stopped);
+        return false;
+    }
+    let staged = &mut state.staged;
+    if staged.is_empty() {
+        *staged = executed;
+    } else {
+        staged.changes.extend(executed.changes);
+        staged.entries.extend(executed.entries);
+        staged.replies.extend(executed.replies);
+        staged.commands += executed.commands;
+    }
+    drop(state);
+    pipeline.work.notify_one();
+    true
+}
+
+/// The flusher: takes everything staged, encodes it as hash-chained records, appends it in
+/// one atomic, fsynced batch, and only then answers. A failed append stops the engine: its
+/// batch and everything staged after it are answered with errors, nothing more is written.
+fn flush_loop<M: StateMachine>(
+    shared: &Shared<M>,
+    pipeline: &Pipeline<M>,
+    (mut seq, mut hash): (u64, RecordHash),
+) {
+    loop {
+        let mut batch = {
+            let mut state = pipeline.lock();
+            while state.staged.is_empty() && !state.closed {
+                state = pipeline
+                    .work
+                    .wait(state)
+                    .unwrap_or_else(|poisoned| poisoned.into_inner());
+            }
+            if state.staged.is_empty() {
+                return; // Closed, and everything written.
+            }
+            std::mem::take(&mut state.staged)
+        };
+        pipeline.room.notify_one();
+        let mut records = Vec::with_capacity(batch.changes.len());
+        for (timestamp, payload) in std::mem::take(&mut batch.changes) {
+            seq += 1;
+            let record = RawRecord {
+                seq,
+                timestamp,
+                prev_hash: hash,
+                payload,
+            };
+            hash = record.hash();
+            records.push(record);
+        }
         let written = if records.is_empty() {
             Ok(())
         } else {
-            shared.store.append(&records, &entries)
+            shared.store.append(&records, &batch.entries)
         };
         match written {
             Ok(()) => {
-                shared.stats.commit_groups.fetch_add(1, Ordering::Relaxed);
+                if !records.is_empty() {
+                    shared.stats.commit_groups.fetch_add(1, Ordering::Relaxed);
+                }
                 shared
                     .stats
                     .commands
-                    .fetch_add(commands as u64, Ordering::Relaxed);
+                    .fetch_add(batch.commands as u64, Ordering::Relaxed);
                 shared
                     .stats
                     .records
                     .fetch_add(records.len() as u64, Ordering::Relaxed);
-                for (submission, reply) in group.drain(..).zip(replies) {
-                    (submission.reply)(Ok(reply));
+                drop(records);
+                for (reply, replies) in batch.replies {
+                    reply(Ok(replies));
                 }
             }
             Err(error) => {
                 // The in-memory state is ahead of the disk now: stop, answer nobody with
                 // success, and let a restart recover from what is durable.
                 shared.stopped.store(true, Ordering::Release);
+                let rest = {
+                    let mut state = pipeline.lock();
+                    state.failed = true;
+                    std::mem::take(&mut state.staged)
+                };
+                pipeline.room.notify_one();
                 let message = error.to_string();
-                for submission in group.drain(..) {
-                    (submission.reply)(Err(EngineError::Store(StoreError::Backend(
-                        message.clone(),
-                    ))));
-                }
-                for submission in receiver.try_iter() {
-                    (submission.reply)(Err(EngineError::Stopped));
-                }
+                batch.fail(|| EngineError::Store(StoreError::Backend(message.clone())));
+                rest.fail(|| EngineError::Stopped);
                 return;
             }
         }
     }
 }
 
-type GroupOutput<R> = (Vec<Vec<R>>, Vec<RawRecord>, Vec<AccountEntry>);
-
+/// Executes a group under the state's write lock: housekeeping due at `now`, then every
+/// command in order. Records are numbered from `next_seq`; hashing is left to the flusher.
 fn execute_group<M: StateMachine>(
     shared: &Shared<M>,
-    group: &mut [Submission<M>],
+    group: &mut Vec<Submission<M>>,
     now: Timestamp,
-    head: &mut ChainHead,
-) -> GroupOutput<M::Reply> {
+    next_seq: &mut u64,
+) -> Staged<M> {
+    let mut staged = Staged::<M>::default();
     let mut state = shared
         .state
         .write()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
-    let mut records = Vec::new();
-    let mut entries = Vec::new();
-    let mut journal = |state: &M, changes: Vec<M::Change>| {
-        for change in changes {
-            let first_entry = entries.len();
-            state.entries(&change, &mut entries);
-            let payload = postcard::to_stdvec(&change).expect("changes always encode");
-            let seq = head.seq + 1;
-            let record = RawRecord {
-                seq,
-                timestamp: now,
-                prev_hash: head.hash,
-                payload,
-            };
-            for entry in &mut entries[first_entry..] {
-                entry.seq = seq;
-                entry.timestamp = now;
-            }
-            *head = ChainHead {
-                seq,
-                hash: record.hash(),
-                timestamp: now,
-            };
-            records.push(record);
+    let mut journal = |state: &M, staged: &mut Staged<M>, change: M::Change| {
+        let first_entry = staged.entries.len();
+        state.entries(&change, &mut staged.entries);
+        for entry in &mut staged.entries[first_entry..] {
+            entry.seq = *next_seq;
+            entry.timestamp = now;
         }
+        *next_seq += 1;
+        let payload = postcard::to_stdvec(&change).expect("changes always encode");
+        staged.changes.push((now, payload));
     };
     while let Some(due) = state.housekeeping(now) {
-        journal(&state, vec![due]);
+        journal(&state, &mut staged, due);
     }
-    let mut replies = Vec::with_capacity(group.len());
-    for submission in group.iter_mut() {
-        let mut submission_replies = Vec::with_capacity(submission.commands.len());
+    staged.replies.reserve(group.len());
+    for mut submission in group.drain(..) {
+        let mut replies = Vec::with_capacity(submission.commands.len());
+        staged.commands += submission.commands.len();
         for command in submission.commands.drain(..) {
             let (reply, changes) = state.execute(command, now);
-            journal(&state, changes);
-            submission_replies.push(reply);
+            for change in changes {
+                journal(&state, &mut staged, change);
+            }
+            replies.push(reply);
         }
-        replies.push(submission_replies);
+        staged.replies.push((submission.reply, replies));
     }
-    (replies, records, entries)
+    staged
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicUsize;
+
+    use super::*;
+    use crate::journal::SledStore;
+    use crate::{AccountId, AccountLimit, AccountSpec, Ledger, Leg, Money, SystemClock};
+    use crate::{TransferId, TransferRequest};
+
+    /// A sled store whose appends fail from the `fail_from`-th on (counting from 1).
+    struct FailingStore {
+        inner: SledStore,
+        appends: AtomicUsize,
+        fail_from: usize,
+    }
+
+    impl JournalStore for FailingStore {
+        fn last_record(&self) -> Result<Option<RawRecord>, StoreError> {
+            self.inner.last_record()
+        }
+
+        fn records_from(
+            &self,
+            from_seq: u64,
+        ) -> Box<dyn Iterator<Item = Result<RawRecord, StoreError>> + '_> {
+            self.inner.records_from(from_seq)
+        }
+
+        fn append(
+            &self,
+            records: &[RawRecord],
+            entries: &[AccountEntry],
+        ) -> Result<(), StoreError> {
+            if self.appends.fetch_add(1, Ordering::SeqCst) + 1 >= self.fail_from {
+                return Err(StoreError::Backend("disk on fire".to_owned()));
+            }
+            self.inner.append(records, entries)
+        }
+
+        fn account_entries(
+            &self,
+            account: &crate::AccountId,
+            after: Option<(u64, u16)>,
+            limit: usize,
+        ) -> Result<Vec<AccountEntry>, StoreError> {
+            self.inner.account_entries(account, after, limit)
+        }
+
+        fn last_entry_at(
+            &self,
+            account: &crate::AccountId,
+            at: Timestamp,
+        ) -> Result<Option<AccountEntry>, StoreError> {
+            self.inner.last_entry_at(account, at)
+        }
+
+        fn size_on_disk(&self) -> Option<u64> {
+            None
+        }
+    }
+
+    fn transfer(thread: usize, step: usize) -> TransferRequest {
+        let (from, to) = (account(thread % 2), account(1 - thread % 2));
+        TransferRequest::post(
+            TransferId::new(&format!("t{thread}-{step}")).unwrap(),
+            vec![Leg::new(
+                &from,
+                &to,
+                Money::from_fen(1 + step as u64).unwrap(),
+            )],
+        )
+    }
+
+    fn account(index: usize) -> AccountId {
+        AccountId::new(&format!("a{index}")).unwrap()
+    }
+
+    /// Concurrent submitters while an append fails in the middle of the pipeline: nothing
+    /// after the failure is acknowledged, the engine stops, and every acknowledged transfer
+    /// is on disk.
+    #[test]
+    fn a_failed_append_stops_the_engine_and_fails_everything_after_it() {
+        let directory = tempfile::tempdir().unwrap();
+        let store = Arc::new(FailingStore {
+            inner: SledStore::open(directory.path()).unwrap(),
+            appends: AtomicUsize::new(0),
+            fail_from: 40,
+        });
+        let ledger = Arc::new(Ledger::with_store(store, Arc::new(SystemClock)).unwrap());
+        for index in 0..2 {
+            let spec = AccountSpec {
+                id: account(index),
+                limit: AccountLimit::Unbounded,
+            };
+            ledger.open_account(spec).unwrap().unwrap();
+        }
+        let threads: Vec<_> = (0..8)
+            .map(|thread| {
+                let ledger = Arc::clone(&ledger);
+                std::thread::spawn(move || {
+                    let mut acknowledged = Vec::new();
+                    let mut failed = false;
+                    for step in 0..100 {
+                        match ledger.transfer(transfer(thread, step)) {
+                            Ok(outcome) => {
+                                assert!(!failed, "acknowledged after a failure");
+                                assert!(outcome.is_ok());
+                                acknowledged.push(step);
+                            }
+                            Err(_) => failed = true,
+                        }
+                    }
+                    assert!(failed, "the store failed, so must the engine");
+                    (thread, acknowledged)
+                })
+            })
+            .collect();
+        let acknowledged: Vec<_> = threads
+            .into_iter()
+            .map(|thread| thread.join().unwrap())
+            .collect();
+        assert!(ledger.engine().is_stopped());
+        assert!(matches!(
+            ledger
+                .engine()
+                .submit(crate::LedgerCommand::Transfer(transfer(9, 0))),
+            Err(EngineError::Stopped)
+        ));
+        drop(ledger);
+
+        let reopened = Ledger::open(directory.path()).unwrap();
+        for (thread, steps) in acknowledged {
+            for step in steps {
+                let outcome = reopened.transfer(transfer(thread, step)).unwrap().unwrap();
+                assert!(outcome.replayed, "acknowledged t{thread}-{step} is durable");
+            }
+        }
+    }
+
+    /// Dropping the engine answers or flushes every submission: none waits forever.
+    #[test]
+    fn dropping_the_engine_answers_every_submission() {
+        let directory = tempfile::tempdir().unwrap();
+        let ledger = Ledger::open(directory.path()).unwrap();
+        let spec = AccountSpec {
+            id: account(0),
+            limit: AccountLimit::Unbounded,
+        };
+        let (sender, receiver) = std::sync::mpsc::channel();
+        for _ in 0..100 {
+            let sender = sender.clone();
+            ledger.engine().submit_with(
+                vec![crate::LedgerCommand::OpenAccount(spec.clone())],
+                move |result| sender.send(result.is_ok()).unwrap(),
+            );
+        }
+        drop(sender);
+        drop(ledger);
+        assert_eq!(receiver.iter().filter(|ok| *ok).count(), 100);
+    }
 }

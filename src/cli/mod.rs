@@ -2,7 +2,9 @@
 
 mod benchmark;
 mod benchmark_http;
+mod report;
 mod serve;
+mod simulate;
 mod verify;
 
 use std::path::PathBuf;
@@ -33,6 +35,12 @@ enum Command {
         #[command(subcommand)]
         command: treatfirst_risk::RiskCommand,
     },
+    /// Finance reports of a data directory: aging, defaults, provision, write-offs,
+    /// allowance, headline (the server must not be running on it).
+    Report(report::ReportArguments),
+    /// A deterministic simulated city through the real ledger (a manual clock, day by
+    /// day), ending with the headline figures and the aging table.
+    Simulate(simulate::SimulateArguments),
     /// Run a canonical workload on a fresh temporary store and print its figures.
     Benchmark {
         #[command(subcommand)]
@@ -51,6 +59,8 @@ pub fn run(arguments: Arguments) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Serve(arguments) => serve::run(arguments).map(|()| ExitCode::SUCCESS),
+        Command::Report(arguments) => report::run(arguments).map(|()| ExitCode::SUCCESS),
+        Command::Simulate(arguments) => simulate::run(arguments).map(|()| ExitCode::SUCCESS),
         Command::Verify { data_dir } => verify::run(&data_dir),
         Command::Benchmark { workload } => benchmark::run(workload).map(|()| ExitCode::SUCCESS),
     }

@@ -24,6 +24,12 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             "the request body is empty; a JSON object is expected",
         ));
     }
+    // Every body of the API is an object; serde would also read a struct from an array.
+    if bytes.iter().find(|byte| !byte.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(ApiError::bad_request(
+            "the request body must be a JSON object",
+        ));
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         let path = error.path().to_string();
@@ -61,5 +67,6 @@ pub async fn empty_object(payload: web::Payload, limit: usize) -> Result<(), Api
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(());
     }
-    parse_json::<NoFields>(&bytes).map(|_| ())
+    // A map, not `NoFields`: serde reads a struct without fields from `[]` as well.
+    parse_json::<serde_json::Map<String, serde_json::Value>>(&bytes).map(|_| ())
 }

@@ -2,6 +2,19 @@
 
 mod support;
 
+mod access;
+mod admin;
+mod bad_input;
+mod concurrency;
+mod crash;
+mod fuzz;
+mod idempotency;
+mod operations;
+mod patients;
+mod payments;
+mod risk;
+mod visits;
+
 mod smoke {
     use serde_json::json;
 

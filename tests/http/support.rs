@@ -310,3 +310,221 @@ pub fn settled_visit(app: &App, scheme: &Scheme, visit: &str) -> Reply {
     assert_eq!(settled.status, 200, "{}", settled.body);
     settled
 }
+
+/// The media type of every error body.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// Asserts an error response: the status, `application/problem+json`, the contract code and
+/// the members of RFC 9457 (`type`, `title`, `status`, `detail`).
+#[track_caller]
+pub fn assert_problem(reply: &Reply, status: u16, code: &str) {
+    assert_eq!(reply.status, status, "status of {}", reply.body);
+    assert_eq!(
+        reply.content_type, PROBLEM_JSON,
+        "content type of {}",
+        reply.body
+    );
+    assert_eq!(reply.code(), code, "code of {}", reply.body);
+    assert_eq!(
+        reply.body["status"], status,
+        "status member of {}",
+        reply.body
+    );
+    for member in ["type", "title", "detail"] {
+        assert!(
+            reply.body[member]
+                .as_str()
+                .is_some_and(|text| !text.is_empty()),
+            "{member} of {}",
+            reply.body
+        );
+    }
+}
+
+impl App {
+    /// Like [`App::send`], but a transport failure (connection refused or reset) is an
+    /// `Err` instead of a panic: for a server that may be killed mid-request.
+    pub fn try_send(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> Result<Reply, String> {
+        let mut request = self.agent.request(method, &self.url(path));
+        if let Some(token) = token {
+            request = request.set("Authorization", &format!("Bearer {token}"));
+        }
+        let result = match body {
+            Some(body) => request
+                .set("Content-Type", "application/json")
+                .send_string(&body.to_string()),
+            None => request.call(),
+        };
+        let response = match result {
+            Ok(response) | Err(ureq::Error::Status(_, response)) => response,
+            Err(error) => return Err(error.to_string()),
+        };
+        let status = response.status();
+        let content_type = response.content_type().to_owned();
+        let replayed = response.header("idempotent-replayed") == Some("true");
+        let text = response.into_string().map_err(|error| error.to_string())?;
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        Ok(Reply {
+            status,
+            body,
+            content_type,
+            replayed,
+        })
+    }
+
+    /// `POST` of raw bytes as `application/json`.
+    pub fn post_raw(&self, path: &str, token: &str, bytes: &[u8]) -> Reply {
+        self.send("POST", path, Some(token), "application/json", Some(bytes))
+    }
+
+    /// The patient view as the admin reads it.
+    pub fn patient(&self, patient_id: &str) -> Value {
+        let reply = self.get(&format!("/v1/patients/{patient_id}"), ADMIN_TOKEN);
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        reply.body
+    }
+
+    /// A visit as the admin reads it.
+    pub fn visit(&self, hospital_id: &str, visit_id: &str) -> Value {
+        let reply = self.get(
+            &format!("/v1/hospitals/{hospital_id}/visits/{visit_id}"),
+            ADMIN_TOKEN,
+        );
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        reply.body
+    }
+
+    /// The value of an unlabelled metric in `/metrics` (a ledger gauge).
+    pub fn gauge(&self, name: &str) -> i64 {
+        let reply = self.send("GET", "/metrics", None, "", None);
+        assert_eq!(reply.status, 200);
+        let text = reply.body.as_str().expect("metrics are text");
+        text.lines()
+            .find_map(|line| line.strip_prefix(&format!("{name} ")))
+            .unwrap_or_else(|| panic!("no {name} in /metrics"))
+            .trim()
+            .parse()
+            .expect("a number")
+    }
+
+    /// What the scheme holds, as far as the API shows it: both patients of [`setup`] with
+    /// their visits, the plan, both hospitals and the number of journal records. Equal
+    /// snapshots before and after a request mean it changed nothing.
+    pub fn snapshot(&self) -> Value {
+        let mut parts = serde_json::Map::new();
+        for path in [
+            "/v1/patients/P1",
+            "/v1/patients/P2",
+            "/v1/patients/P1/visits",
+            "/v1/patients/P2/visits",
+            "/v1/patients/P1/statement",
+            "/v1/patients/P2/statement",
+            "/v1/plans/city",
+            "/v1/hospitals/H1",
+            "/v1/hospitals/H2",
+        ] {
+            let reply = self.get(path, ADMIN_TOKEN);
+            assert_eq!(reply.status, 200, "{path}: {}", reply.body);
+            parts.insert(path.to_owned(), reply.body);
+        }
+        parts.insert(
+            "journal_records".to_owned(),
+            self.gauge("treatfirst_ledger_records").into(),
+        );
+        Value::Object(parts)
+    }
+
+    /// The process id of the server.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+}
+
+/// Enrolls `patient` in plan `city` as an employee born 1980-05-01.
+pub fn enroll(app: &App, patient: &str, msa: &str, limit: &str) -> Reply {
+    let reply = app.post(
+        "/v1/patients",
+        ADMIN_TOKEN,
+        &json!({"patient_id": patient, "plan_id": "city", "member_type": "employee",
+                "birth_date": "1980-05-01", "msa_balance": msa, "credit_limit": limit}),
+    );
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    reply
+}
+
+/// The body of an outpatient check-in.
+pub fn visit_body(visit: &str, patient: &str, estimate: &str) -> Value {
+    json!({"visit_id": visit, "patient_id": patient, "kind": "outpatient",
+           "estimated_amount": estimate})
+}
+
+/// A charge of one line: `category` 1 × `price`.
+pub fn one_line_charge(charge_id: &str, category: &str, price: &str) -> Value {
+    json!({"charge_id": charge_id, "items": [
+        {"code": "X1", "description": "one line", "category": category, "quantity": "1",
+         "unit_price": price}
+    ]})
+}
+
+/// Opens visit `visit` of `patient` at H1, posts `charges` and settles it.
+pub fn settle_at_h1(
+    app: &App,
+    hospital_token: &str,
+    visit: &str,
+    patient: &str,
+    charges: &[Value],
+) -> Reply {
+    let opened = app.post(
+        "/v1/hospitals/H1/visits",
+        hospital_token,
+        &visit_body(visit, patient, "100.00"),
+    );
+    assert_eq!(opened.status, 201, "{}", opened.body);
+    for charge in charges {
+        let charged = app.post(
+            &format!("/v1/hospitals/H1/visits/{visit}/charges"),
+            hospital_token,
+            charge,
+        );
+        assert_eq!(charged.status, 201, "{}", charged.body);
+    }
+    let settled = app.post(
+        &format!("/v1/hospitals/H1/visits/{visit}/settle"),
+        hospital_token,
+        &json!({}),
+    );
+    assert_eq!(settled.status, 200, "{}", settled.body);
+    settled
+}
+
+/// Runs `treatfirst verify --data-dir DIR` and returns whether it passed, with its output.
+pub fn verify(data_dir: &Path) -> (bool, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_treatfirst"))
+        .arg("verify")
+        .arg("--data-dir")
+        .arg(data_dir)
+        .output()
+        .expect("treatfirst verify runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.success(), text)
+}
+
+/// Asserts that `actual` has every member of `expected` with the same value (the contract
+/// may be extended with new members, never changed).
+#[track_caller]
+pub fn assert_fields(actual: &Value, expected: &Value) {
+    let members = expected.as_object().expect("expected members");
+    for (name, value) in members {
+        assert_eq!(&actual[name], value, "{name} in {actual}");
+    }
+}

@@ -295,6 +295,14 @@ fn random_and_mutated_bodies_never_get_a_server_error() {
             json!({"as_of": "2026-01-01T00:00:00Z"}),
         ),
         ("POST", "/v1/patients/P2/revoke", ADMIN_TOKEN, json!({})),
+        (
+            "POST",
+            "/v1/reports/provision",
+            &scheme.finance,
+            json!({"as_of": "2026-12-01T00:00:00Z",
+                   "loss_rates": {"current": "0.003", "1-7": "0.016", "8-30": "0.05",
+                                  "31-60": "0.2", "61-90": "0.5", "91+": "1"}}),
+        ),
     ];
     let config = Config {
         cases: 400,

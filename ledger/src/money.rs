@@ -137,9 +137,9 @@ impl FromStr for Money {
     /// Strict parsing of the wire form: digits, optionally `.` and one or two digits. No sign,
     /// no exponent, no spaces, no thousands separators.
     fn from_str(text: &str) -> Result<Money, MoneyError> {
+        // Any sign is refused, "-0.00" included: the contract rejects negatives outright.
         if let Some(rest) = text.strip_prefix('-') {
             return match Money::from_str(rest) {
-                Ok(money) if money.is_zero() => Ok(money),
                 Ok(_) | Err(MoneyError::AboveMaximum) => Err(MoneyError::Negative),
                 Err(other) => Err(other),
             };
@@ -328,7 +328,7 @@ mod tests {
             ("0", Ok(0)),
             ("0.01", Ok(1)),
             ("007.10", Ok(710)),
-            ("-0.00", Ok(0)),
+            ("-0.00", Err(MoneyError::Negative)),
             ("1.234", Err(MoneyError::TooManyDecimals)),
             ("-1.00", Err(MoneyError::Negative)),
             ("1e3", Err(MoneyError::Malformed)),

@@ -91,6 +91,7 @@ fn bad_amounts() -> Vec<Value> {
         json!("300.001"),
         json!("-1.00"),
         json!("-0.01"),
+        json!("-0.00"),
         json!("1e3"),
         json!(" 300.00"),
         json!("300,00"),

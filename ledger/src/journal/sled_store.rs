@@ -194,6 +194,11 @@ impl SledStore {
 }
 
 impl JournalStore for SledStore {
+    /// The kind marker lives under the key `kind` of the journal's tree (never a `b`/`e` key).
+    fn kind_marker(&self) -> Option<&dyn super::KindMarker> {
+        Some(&self.tree)
+    }
+
     fn last_record(&self) -> Result<Option<RawRecord>, StoreError> {
         let Some((key, value)) = self
             .tree

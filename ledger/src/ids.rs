@@ -111,6 +111,10 @@ identifier!(PaymentId, "payment_id", ID_LENGTH_MAX);
 identifier!(RefundId, "refund_id", ID_LENGTH_MAX);
 identifier!(DepositId, "deposit_id", ID_LENGTH_MAX);
 identifier!(ChannelId, "channel", ID_LENGTH_MAX);
+identifier!(
+    /// A fund remittance line's reference: the idempotency key of the remittance.
+    RemittanceReference, "reference", ID_LENGTH_MAX
+);
 
 #[cfg(test)]
 mod tests {

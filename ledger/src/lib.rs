@@ -19,6 +19,7 @@ pub mod ledger;
 pub mod money;
 #[cfg(feature = "openapi")]
 pub mod openapi;
+pub mod reconciliation;
 pub mod reports;
 pub mod scheme;
 pub mod time;

@@ -115,6 +115,13 @@ impl Scheme {
         for visit in self.visits.values() {
             add_visit(&mut expected, visit);
         }
+        for record in self.remittances.records() {
+            expected.credit_posted(
+                chart::hospital_due_from_fund(&record.key.hospital_id),
+                record.amount,
+            );
+            expected.debit_posted(chart::plan_fund_payable(&record.plan_id), record.amount);
+        }
         expected
     }
 

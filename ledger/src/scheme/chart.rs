@@ -177,10 +177,11 @@ pub enum TransferKind {
     Payment,
     Provision,
     WriteOff,
+    FundRemittance,
 }
 
 impl TransferKind {
-    const ALL: [TransferKind; 8] = [
+    const ALL: [TransferKind; 9] = [
         TransferKind::MsaDeposit,
         TransferKind::Hold,
         TransferKind::HoldRelease,
@@ -189,6 +190,7 @@ impl TransferKind {
         TransferKind::Payment,
         TransferKind::Provision,
         TransferKind::WriteOff,
+        TransferKind::FundRemittance,
     ];
 
     pub const fn prefix(self) -> &'static str {
@@ -201,6 +203,7 @@ impl TransferKind {
             TransferKind::Payment => "payment",
             TransferKind::Provision => "provision",
             TransferKind::WriteOff => "write_off",
+            TransferKind::FundRemittance => "fund_remittance",
         }
     }
 

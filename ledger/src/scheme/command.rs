@@ -84,6 +84,9 @@ pub enum SchemeCommand {
     RunDelinquency {
         as_of: Timestamp,
     },
+    /// Posts one matched line of a fund remittance file: the pooled fund paid the hospital
+    /// the fund share of a settled visit. Idempotent by its reference.
+    RemitFund(super::finance::FundRemittance),
 }
 
 /// A refusal: nothing changed. Codes are those of API.md.
@@ -207,6 +210,7 @@ pub enum Outcome {
     Refunded(Refunded),
     PaymentApplied(PaymentApplied),
     DelinquencyRun(DelinquencyRun),
+    FundRemitted(super::finance::FundRemitted),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -78,6 +78,8 @@ pub enum SchemeEvent {
     HoldExpired {
         key: VisitKey,
     },
+    /// The pooled fund remitted a visit's fund share to its hospital.
+    FundRemitted(super::finance::RemittanceRecord),
 }
 
 impl SchemeEvent {
@@ -91,6 +93,7 @@ impl SchemeEvent {
             | SchemeEvent::ChargeRefunded { key, .. }
             | SchemeEvent::VisitAged { key, .. }
             | SchemeEvent::HoldExpired { key } => Some(key),
+            SchemeEvent::FundRemitted(record) => Some(&record.key),
             _ => None,
         }
     }
@@ -113,6 +116,7 @@ impl SchemeEvent {
             SchemeEvent::VisitAged { .. } => "visit_aged",
             SchemeEvent::DelinquencyRan(_) => "delinquency_ran",
             SchemeEvent::HoldExpired { .. } => "hold_expired",
+            SchemeEvent::FundRemitted(_) => "fund_remitted",
         }
     }
 }

@@ -92,6 +92,7 @@ impl Scheme {
             ),
             SchemeCommand::Pay(request) => self.pay(request, now),
             SchemeCommand::RunDelinquency { as_of } => self.run_delinquency(as_of, now),
+            SchemeCommand::RemitFund(remittance) => self.remit_fund(remittance, now),
         }
     }
 

@@ -154,6 +154,7 @@ pub use command::{
     HOSPITAL_NAME_LENGTH_MAX, ITEMS_PER_CHARGE_MAX, REQUEST_AMOUNT_MAX,
 };
 pub use event::{SchemeChange, SchemeEvent};
+pub use finance::{FundRemittance, FundRemitted, RemittanceRecord, Remittances};
 pub use model::{
     local_date, plan_year, plus_days, AccumulatorKey, Allocation, Charge, ChargeRequest,
     DepositRecord, Enrollment, Hold, Hospital, OpenVisitRequest, Patient, PatientStatus,

@@ -37,6 +37,8 @@ pub struct Scheme {
     pub(super) settlements: u64,
     /// The `as_of` of the last delinquency run: runs never go backwards.
     pub(super) delinquency_as_of: Option<Timestamp>,
+    /// Fund remittances posted, by reference and by visit.
+    pub(super) remittances: super::finance::Remittances,
 }
 
 /// A refused command: the error, and the records that keep the journal equal to the state
@@ -222,6 +224,7 @@ impl Scheme {
                 self.delinquency_as_of = Some(*as_of);
             }
             SchemeEvent::HoldExpired { key } => self.release_hold_of(key),
+            SchemeEvent::FundRemitted(record) => self.remittances.insert(record.clone()),
         }
     }
 

@@ -17,6 +17,10 @@ fn treatfirst(arguments: &[&str]) -> (bool, String, String) {
 }
 
 fn simulate(data_dir: &Path, seed: &str) -> String {
+    simulate_days(data_dir, seed, "75")
+}
+
+fn simulate_days(data_dir: &Path, seed: &str, days: &str) -> String {
     let data_dir = data_dir.to_str().unwrap();
     let (ok, stdout, stderr) = treatfirst(&[
         "simulate",
@@ -25,7 +29,7 @@ fn simulate(data_dir: &Path, seed: &str) -> String {
         "--hospitals",
         "4",
         "--days",
-        "75",
+        days,
         "--seed",
         seed,
         "--data-dir",
@@ -177,4 +181,70 @@ fn reports_print_tables_csv_and_charts() {
         stderr.contains("not a treatfirst data directory"),
         "{stderr}"
     );
+}
+
+#[test]
+fn reconcile_fund_and_channel_files_from_the_cli() {
+    let directory = tempfile::tempdir().unwrap();
+    let data_dir = directory.path().join("data");
+    // The simulation remits on days 4, 11, ..., 67: the fund shares of days 68 to 72 are
+    // missing from an empty remittance file.
+    simulate_days(&data_dir, "9", "73");
+    let data = data_dir.to_str().unwrap();
+    let empty = directory.path().join("empty.csv");
+    std::fs::write(&empty, "reference,hospital_id,visit_id,amount\n").unwrap();
+    let (ok, stdout, stderr) = treatfirst(&[
+        "reconcile",
+        "fund",
+        "--data-dir",
+        data,
+        "--file",
+        empty.to_str().unwrap(),
+    ]);
+    assert!(ok, "{stdout}{stderr}");
+    let result: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(result["matched"], 0);
+    let missing = result["missing"].as_array().unwrap();
+    assert!(!missing.is_empty(), "{stdout}");
+    // A file remitting the first missing visit: posted once, then matched without posting.
+    let first = &missing[0];
+    let file = directory.path().join("fund.csv");
+    std::fs::write(
+        &file,
+        format!(
+            "reference,hospital_id,visit_id,amount\nR1,{},{},{}\n",
+            first["hospital_id"].as_str().unwrap(),
+            first["visit_id"].as_str().unwrap(),
+            first["fund_share"].as_str().unwrap()
+        ),
+    )
+    .unwrap();
+    for posted in [1, 0] {
+        let (ok, stdout, stderr) = treatfirst(&[
+            "reconcile",
+            "fund",
+            "--data-dir",
+            data,
+            "--file",
+            file.to_str().unwrap(),
+        ]);
+        assert!(ok, "{stdout}{stderr}");
+        let result: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+        assert_eq!(result["matched"], 1);
+        assert_eq!(result["posted"], posted);
+    }
+    let bad = directory.path().join("bad.csv");
+    std::fs::write(&bad, "payment_id,amount,channel\nPAY-X,12.345,alipay\n").unwrap();
+    let (ok, _, stderr) = treatfirst(&[
+        "reconcile",
+        "channel",
+        "--data-dir",
+        data,
+        "--file",
+        bad.to_str().unwrap(),
+    ]);
+    assert!(!ok);
+    assert!(stderr.contains("line 2"), "{stderr}");
+    let (ok, stdout, stderr) = treatfirst(&["verify", "--data-dir", data]);
+    assert!(ok, "{stdout}{stderr}");
 }

@@ -211,3 +211,84 @@ fn serve_runs_delinquency_on_a_schedule() {
         std::thread::sleep(std::time::Duration::from_millis(200));
     }
 }
+
+fn post_csv(app: &App, path: &str, token: &str, text: &str) -> Reply {
+    app.send("POST", path, Some(token), "text/csv", Some(text.as_bytes()))
+}
+
+#[test]
+fn fund_and_channel_reconciliation_over_http() {
+    let app = spawn_app();
+    let scheme = setup(&app);
+    // The worked example: fund share 162.00, financed 168.00.
+    settled_visit(&app, &scheme, "V1");
+    settled_visit(&app, &scheme, "V2");
+    let file = "reference,hospital_id,visit_id,amount\nREM-1,H1,V1,162.00\nREM-2,H1,V9,5.00\n";
+    let first = post_csv(&app, "/v1/reconciliations/fund", &scheme.finance, file);
+    assert_eq!(first.status, 200, "{}", first.body);
+    assert_eq!(first.body["matched"], 1);
+    assert_eq!(first.body["posted"], 1);
+    assert_eq!(first.body["unknown"][0]["reference"], "REM-2");
+    assert_eq!(first.body["missing"][0]["visit_id"], "V2");
+    assert_eq!(first.body["mismatched"], json!([]));
+    let again = post_csv(&app, "/v1/reconciliations/fund", &scheme.finance, file);
+    assert_eq!(again.body["matched"], 1);
+    assert_eq!(again.body["posted"], 0);
+    let mismatch = post_csv(
+        &app,
+        "/v1/reconciliations/fund",
+        &scheme.finance,
+        "reference,hospital_id,visit_id,amount\nREM-3,H1,V2,100.00\n",
+    );
+    // V2 is P1's second visit of the year: the deductible is used up, the fund pays 242.00.
+    assert_eq!(mismatch.body["mismatched"][0]["expected"], "242.00");
+    let malformed = post_csv(
+        &app,
+        "/v1/reconciliations/fund",
+        &scheme.finance,
+        "reference,hospital_id,visit_id,amount\nREM-4,H1,V2,242.00\nREM-5,H1,V2,abc\n",
+    );
+    assert_problem(&malformed, 422, "invalid_request");
+    assert_eq!(malformed.body["errors"][0]["line"], 3);
+    // Nothing of the malformed file applied: V2 is still unremitted.
+    let check = post_csv(
+        &app,
+        "/v1/reconciliations/fund",
+        &scheme.finance,
+        "reference,hospital_id,visit_id,amount\n",
+    );
+    assert_eq!(check.body["missing_count"], 1);
+    let json_body = app.post_raw("/v1/reconciliations/fund", &scheme.finance, b"{}");
+    assert_eq!(json_body.status, 415);
+    assert_problem(
+        &post_csv(&app, "/v1/reconciliations/fund", &scheme.hospital_1, file),
+        403,
+        "forbidden",
+    );
+
+    let paid = app.post(
+        "/v1/payments",
+        &scheme.channel,
+        &json!({"payment_id": "PAY1", "patient_id": "P1", "amount": "100.00",
+                "channel": "alipay"}),
+    );
+    assert_eq!(paid.status, 201, "{}", paid.body);
+    let statement = "payment_id,amount,channel\nPAY1,100.00,alipay\nPAY2,1.00,alipay\n";
+    let channel = post_csv(
+        &app,
+        "/v1/reconciliations/channel",
+        &scheme.finance,
+        statement,
+    );
+    assert_eq!(channel.status, 200, "{}", channel.body);
+    assert_eq!(channel.body["matched"], 1);
+    assert_eq!(channel.body["unknown"][0]["payment_id"], "PAY2");
+    assert_eq!(channel.body["missing_count"], 0);
+    let mut app = app;
+    assert!(app.terminate(), "the server stops");
+    let _kept = app.take_data_dir();
+    let data_dir = app.data_dir.clone();
+    drop(app);
+    let (sound, output) = verify(&data_dir);
+    assert!(sound, "{output}");
+}

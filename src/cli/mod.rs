@@ -2,6 +2,7 @@
 
 mod benchmark;
 mod benchmark_http;
+mod reconcile;
 mod report;
 mod serve;
 mod simulate;
@@ -38,6 +39,11 @@ enum Command {
     /// Finance reports of a data directory: aging, defaults, provision, write-offs,
     /// allowance, headline (the server must not be running on it).
     Report(report::ReportArguments),
+    /// Reconcile a fund remittance file or a channel statement against a data directory.
+    Reconcile {
+        #[command(subcommand)]
+        file: reconcile::Reconciliation,
+    },
     /// A deterministic simulated city through the real ledger (a manual clock, day by
     /// day), ending with the headline figures and the aging table.
     Simulate(simulate::SimulateArguments),
@@ -60,6 +66,7 @@ pub fn run(arguments: Arguments) -> anyhow::Result<ExitCode> {
         }
         Command::Serve(arguments) => serve::run(arguments).map(|()| ExitCode::SUCCESS),
         Command::Report(arguments) => report::run(arguments).map(|()| ExitCode::SUCCESS),
+        Command::Reconcile { file } => reconcile::run(file).map(|()| ExitCode::SUCCESS),
         Command::Simulate(arguments) => simulate::run(arguments).map(|()| ExitCode::SUCCESS),
         Command::Verify { data_dir } => verify::run(&data_dir),
         Command::Benchmark { workload } => benchmark::run(workload).map(|()| ExitCode::SUCCESS),

@@ -14,8 +14,8 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rust_decimal::Decimal;
 use treatfirst_ledger::insurance::{Category, ChargeLine, MemberType, Plan, Quantity, VisitKind};
 use treatfirst_ledger::scheme::{
-    ChargeRequest, Enrollment, OpenVisitRequest, Outcome, PaymentRequest, SchemeCommand,
-    SchemeConfig, SchemeLedger,
+    ChargeRequest, Enrollment, FundRemittance, OpenVisitRequest, Outcome, PaymentRequest,
+    SchemeCommand, SchemeConfig, SchemeLedger,
 };
 use treatfirst_ledger::{
     ChannelId, HospitalId, ManualClock, Money, PatientId, PaymentId, Ratio, Timestamp, VisitId,
@@ -268,6 +268,7 @@ struct City {
     visits: u64,
     payments: u64,
     declined: u64,
+    remitted: u64,
 }
 
 pub fn run(arguments: SimulateArguments) -> anyhow::Result<()> {
@@ -305,6 +306,7 @@ pub fn run(arguments: SimulateArguments) -> anyhow::Result<()> {
         visits: 0,
         payments: 0,
         declined: 0,
+        remitted: 0,
     };
     setup(&ledger, &arguments)?;
     let bar = if arguments.quiet {
@@ -333,7 +335,7 @@ pub fn run(arguments: SimulateArguments) -> anyhow::Result<()> {
     let as_of = treatfirst_ledger::Clock::now(&clock);
     println!(
         "simulated {} patients, {} hospitals, {} days (seed {}) in {:.1} s: {} visits settled, \
-         {} payments, {} visits declined",
+         {} payments, {} visits declined, {} fund remittances",
         arguments.patients,
         arguments.hospitals,
         arguments.days,
@@ -341,7 +343,8 @@ pub fn run(arguments: SimulateArguments) -> anyhow::Result<()> {
         elapsed.as_secs_f64(),
         city.visits,
         city.payments,
-        city.declined
+        city.declined,
+        city.remitted
     );
     if arguments.data_dir.is_some() {
         println!("data directory: {}", data_dir.display());
@@ -500,6 +503,10 @@ fn simulate_day(
         }));
     }
     city.payments += submit(ledger, commands)?.iter().filter(|ok| **ok).count() as u64;
+    // Fridays: the pooled fund remits the fund shares of the visits settled so far.
+    if day % 7 == 4 {
+        remit_fund_shares(ledger, city)?;
+    }
     // Evening: the delinquency run.
     clock.set(START.plus_seconds(day as i64 * DAY_SECONDS + 12 * 3600));
     let as_of = treatfirst_ledger::Clock::now(clock);
@@ -507,6 +514,35 @@ fn simulate_day(
     if let Err(error) = run {
         bail!("the delinquency run was refused: {error}");
     }
+    Ok(())
+}
+
+/// One remittance per settled visit with a fund share not remitted yet.
+fn remit_fund_shares(ledger: &SchemeLedger, city: &mut City) -> anyhow::Result<()> {
+    let commands: Vec<SchemeCommand> = {
+        let scheme = ledger.read();
+        let mut visits: Vec<_> = scheme
+            .visits()
+            .filter_map(|visit| {
+                let fund_share = visit.settlement.as_ref()?.current.fund_paid;
+                let remitted = scheme.remittances().of_visit(&visit.key).is_some();
+                (!fund_share.is_zero() && !remitted).then(|| (visit.key.clone(), fund_share))
+            })
+            .collect();
+        visits.sort();
+        visits
+            .into_iter()
+            .map(|(key, amount)| {
+                SchemeCommand::RemitFund(FundRemittance {
+                    reference: id(&format!("FUND-{}-{}", key.hospital_id, key.visit_id)),
+                    hospital_id: key.hospital_id,
+                    visit_id: key.visit_id,
+                    amount,
+                })
+            })
+            .collect()
+    };
+    city.remitted += submit(ledger, commands)?.iter().filter(|ok| **ok).count() as u64;
     Ok(())
 }
 

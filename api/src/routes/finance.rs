@@ -8,11 +8,13 @@ use treatfirst_ledger::Timestamp;
 
 use super::{json, principal, resource, Handled};
 use crate::body;
-use crate::problem::ApiError;
 use crate::state::AppState;
 
 #[path = "finance_reports.rs"]
 pub mod reports;
+
+#[path = "finance_reconciliation.rs"]
+pub mod reconciliations;
 
 pub fn configure(config: &mut web::ServiceConfig) {
     config
@@ -23,8 +25,10 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .service(resource("/v1/reports/write-offs").route(web::get().to(reports::write_offs)))
         .service(resource("/v1/reports/allowance").route(web::get().to(reports::allowance)))
         .service(resource("/v1/reports/headline").route(web::get().to(reports::headline)))
-        .service(resource("/v1/reconciliations/fund").route(web::post().to(not_yet)))
-        .service(resource("/v1/reconciliations/channel").route(web::post().to(not_yet)));
+        .service(resource("/v1/reconciliations/fund").route(web::post().to(reconciliations::fund)))
+        .service(
+            resource("/v1/reconciliations/channel").route(web::post().to(reconciliations::channel)),
+        );
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -61,13 +65,4 @@ async fn run_delinquency(
     let mut response = serde_json::to_value(&reply.outcome).unwrap_or_default();
     response["rescoring"] = serde_json::to_value(rescored).unwrap_or_default();
     Ok(json(StatusCode::OK, &response))
-}
-
-/// Reports, reconciliation and risk land with their own issues.
-async fn not_yet(state: web::Data<AppState>, request: HttpRequest) -> Handled {
-    principal(&state, &request)?.require_finance()?;
-    let what = request
-        .match_pattern()
-        .unwrap_or_else(|| request.path().to_owned());
-    Err(ApiError::not_implemented(&what))
 }

@@ -144,7 +144,7 @@ pub fn run(arguments: ReportArguments) -> anyhow::Result<()> {
 /// The headline figures and the aging table (what `simulate` ends with).
 pub fn print_headline_and_aging(scheme: &Scheme, as_of: Timestamp) -> anyhow::Result<()> {
     print(&render_headline(&reports::headline(scheme)), Format::Table)?;
-    println!();
+    write_out("\n")?;
     print(&render_aging(&reports::aging(scheme, as_of)), Format::Table)
 }
 
@@ -184,24 +184,36 @@ fn value(report: &impl Serialize) -> serde_json::Value {
 }
 
 fn print(rendered: &Rendered, format: Format) -> anyhow::Result<()> {
-    match format {
-        Format::Json => println!("{}", serde_json::to_string_pretty(&rendered.value)?),
+    let text = match format {
+        Format::Json => serde_json::to_string_pretty(&rendered.value)? + "\n",
         Format::Csv => {
-            let mut writer = csv::Writer::from_writer(std::io::stdout());
+            let mut writer = csv::Writer::from_writer(Vec::new());
             writer.write_record(&rendered.header)?;
             for row in &rendered.rows {
                 writer.write_record(row)?;
             }
-            writer.flush()?;
+            String::from_utf8(writer.into_inner()?)?
         }
         Format::Table => {
-            print!("{}", table(&rendered.header, &rendered.rows));
+            let mut text = table(&rendered.header, &rendered.rows);
             for note in &rendered.notes {
-                println!("{note}");
+                text.push_str(note);
+                text.push('\n');
             }
+            text
         }
+    };
+    write_out(&text)
+}
+
+/// Writes to standard output; a reader that went away (`| head`) is not an error.
+fn write_out(text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        result => Ok(result?),
     }
-    Ok(())
 }
 
 /// Columns aligned: the first to the left, the others (figures) to the right.

@@ -3,8 +3,7 @@
 //! Every handler in [`crate::routes`] carries a `#[utoipa::path]` attribute (method, path,
 //! parameters, request body, responses per status, security); the schemas are those of the
 //! real request and response types (the ledger derives them behind its `openapi` feature).
-//! Routes served by one shared handler (the finance endpoints not built yet) are declared in
-//! [`unbuilt`]. The tests below keep the document and the mounted routes in step.
+//! The tests below keep the document and the mounted routes in step.
 
 use serde::Serialize;
 use utoipa::openapi::header::HeaderBuilder;
@@ -67,8 +66,8 @@ pub const BEARER: &str = "bearer_auth";
         routes::finance::reports::write_offs,
         routes::finance::reports::allowance,
         routes::finance::reports::headline,
-        unbuilt::fund_reconciliation,
-        unbuilt::channel_reconciliation,
+        routes::finance::reconciliations::fund,
+        routes::finance::reconciliations::channel,
     ),
     components(
         schemas(Problem, ProblemCode, Health, HealthStatus, treatfirst_ledger::scheme::Outcome),
@@ -306,44 +305,6 @@ impl<'r> ToResponse<'r> for Unauthorized {
         .build();
         ("Unauthorized", response.into())
     }
-}
-
-/// The contract's finance endpoints that one shared handler answers with 501 until they are
-/// built; their documentation moves onto their own handlers when they land.
-pub mod unbuilt {
-    #![allow(dead_code)]
-
-    use crate::openapi::{Forbidden, NotImplemented, Unauthorized};
-
-    /// Fund remittance reconciliation (not available yet)
-    #[utoipa::path(
-        post,
-        path = "/v1/reconciliations/fund",
-        tag = "finance",
-        request_body(content = String, content_type = "text/csv", description = "`reference,hospital_id,visit_id,amount` lines."),
-        responses(
-            (status = 401, response = Unauthorized),
-            (status = 403, response = Forbidden),
-            (status = 501, response = NotImplemented),
-        ),
-        security(("bearer_auth" = []))
-    )]
-    pub fn fund_reconciliation() {}
-
-    /// Payment channel reconciliation (not available yet)
-    #[utoipa::path(
-        post,
-        path = "/v1/reconciliations/channel",
-        tag = "finance",
-        request_body(content = String, content_type = "text/csv", description = "`payment_id,amount,channel` lines."),
-        responses(
-            (status = 401, response = Unauthorized),
-            (status = 403, response = Forbidden),
-            (status = 501, response = NotImplemented),
-        ),
-        security(("bearer_auth" = []))
-    )]
-    pub fn channel_reconciliation() {}
 }
 
 #[cfg(test)]

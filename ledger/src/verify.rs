@@ -462,9 +462,10 @@ mod tests {
     #[test]
     fn an_unmarked_journal_is_recognised_from_its_records_then_marked() {
         let directory = tempfile::tempdir().unwrap();
-        let unmarked: Arc<dyn JournalStore> =
-            Arc::new(SledStore::open(&directory.path().join("journal")).unwrap());
-        let ledger = crate::Ledger::with_store(unmarked, clock()).unwrap();
+        let sled_store = Arc::new(SledStore::open(&directory.path().join("journal")).unwrap());
+        let ledger =
+            crate::Ledger::with_store(Arc::clone(&sled_store) as Arc<dyn JournalStore>, clock())
+                .unwrap();
         ledger
             .open_account(AccountSpec {
                 id: AccountId::new("scheme:cash").unwrap(),
@@ -472,10 +473,19 @@ mod tests {
             })
             .unwrap()
             .unwrap();
+        // The sled store keeps the marker; a journal written before markers existed has none.
+        assert!(matches!(
+            recognise(ledger.engine().store().as_ref()),
+            Ok((JournalKind::Ledger, KindSource::Marker))
+        ));
+        let tree = sled_store.database().open_tree("ledger").unwrap();
+        tree.remove(crate::journal::SLED_KIND_KEY).unwrap();
+        drop(tree);
         assert!(matches!(
             recognise(ledger.engine().store().as_ref()),
             Ok((JournalKind::Ledger, KindSource::Records))
         ));
+        drop(sled_store);
         drop(ledger);
         // `SledStore::open` waits for sled to release the lock of the dropped ledger.
         let store = Arc::new(MarkedStore::open(directory.path()));

@@ -53,6 +53,7 @@ async fn csv_body(
     request_body(content = String, content_type = "text/csv", description = "`reference,hospital_id,visit_id,amount` lines."),
     responses(
         (status = 200, description = "`{matched, posted, matched_amount, mismatched: [...], unknown: [...], missing: [...], missing_count, missing_amount}`.", body = Object),
+        (status = 400, response = crate::openapi::BadRequest),
         (status = 401, response = crate::openapi::Unauthorized),
         (status = 403, response = crate::openapi::Forbidden),
         (status = 413, response = crate::openapi::PayloadTooLarge),
@@ -90,6 +91,7 @@ pub async fn fund(
     request_body(content = String, content_type = "text/csv", description = "`payment_id,amount,channel` lines."),
     responses(
         (status = 200, description = "`{matched, matched_amount, mismatched: [...], unknown: [...], missing: [...], missing_count}`.", body = Object),
+        (status = 400, response = crate::openapi::BadRequest),
         (status = 401, response = crate::openapi::Unauthorized),
         (status = 403, response = crate::openapi::Forbidden),
         (status = 413, response = crate::openapi::PayloadTooLarge),

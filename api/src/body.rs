@@ -57,16 +57,12 @@ pub async fn json<T: DeserializeOwned>(payload: web::Payload, limit: usize) -> R
     parse_json(&bytes)
 }
 
-/// Bodies of actions that take no fields (`{}`): an empty body or any JSON object.
-#[derive(Debug, serde::Deserialize)]
-pub struct NoFields {}
-
 /// Reads an action body: empty, or a JSON object (its members are ignored).
 pub async fn empty_object(payload: web::Payload, limit: usize) -> Result<(), ApiError> {
     let bytes = read_limited(payload, limit).await?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(());
     }
-    // A map, not `NoFields`: serde reads a struct without fields from `[]` as well.
+    // A map, not a struct without fields: serde reads such a struct from `[]` as well.
     parse_json::<serde_json::Map<String, serde_json::Value>>(&bytes).map(|_| ())
 }

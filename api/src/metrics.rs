@@ -153,9 +153,9 @@ impl Metrics {
         {
             let state = scheme.read();
             let count = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
-            self.ledger.patients.set(count(state.patients().count()));
-            self.ledger.hospitals.set(count(state.hospitals().count()));
-            self.ledger.visits.set(count(state.visits().count()));
+            self.ledger.patients.set(count(state.patients().len()));
+            self.ledger.hospitals.set(count(state.hospitals().len()));
+            self.ledger.visits.set(count(state.visits().len()));
         }
         let mut text = String::new();
         if encode(&mut text, &self.registry).is_err() {

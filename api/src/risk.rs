@@ -294,10 +294,12 @@ fn repayment_history(
             _ => break,
         }
     }
+    // The statement is in journal order, so the entries are in time order: a cycle's
+    // entries are one slice, found by binary search.
+    let entries_until =
+        |instant: Timestamp| receivable.partition_point(|entry| entry.at <= instant);
     let balance_at = |instant: Timestamp| {
-        receivable
-            .iter()
-            .take_while(|entry| entry.at <= instant)
+        receivable[..entries_until(instant)]
             .last()
             .map_or(Money::ZERO, |entry| entry.balance_after)
     };
@@ -312,9 +314,9 @@ fn repayment_history(
             cycles.push(NOTHING_TO_PAY);
             continue;
         }
-        let in_cycle = || receivable.iter().filter(|e| e.at > start && e.at <= end);
+        let in_cycle = &receivable[entries_until(start)..entries_until(end)];
         let repaid =
-            Money::checked_sum(in_cycle().map(|entry| entry.repayment)).unwrap_or(Money::MAX);
+            Money::checked_sum(in_cycle.iter().map(|entry| entry.repayment)).unwrap_or(Money::MAX);
         let balance_end = balance_at(end);
         let days_past_due = facts
             .visits
@@ -327,7 +329,7 @@ fn repayment_history(
             CycleStatus::delayed_by_days(u32::try_from(days_past_due).unwrap_or(u32::MAX))
         } else if balance_end > Money::ZERO {
             CycleStatus::Revolving
-        } else if balance_at(start) > Money::ZERO || in_cycle().next().is_some() {
+        } else if balance_at(start) > Money::ZERO || !in_cycle.is_empty() {
             CycleStatus::PaidInFull
         } else {
             CycleStatus::NothingToPay

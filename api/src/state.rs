@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use tokio::sync::oneshot;
-use treatfirst_ledger::scheme::{Accepted, SchemeCommand, SchemeLedger};
+use treatfirst_ledger::scheme::{Accepted, SchemeCommand, SchemeLedger, SchemeLedgerError};
 use treatfirst_ledger::{Clock, PatientId, Timestamp};
 
 use crate::auth::TokenStore;
@@ -51,12 +51,7 @@ impl AppState {
         let result = receiver
             .await
             .map_err(|_| ApiError::unavailable("the ledger stopped before replying"))?;
-        let reply = result.map_err(|error| {
-            tracing::error!(%error, "ledger failure");
-            ApiError::unavailable(
-                "the ledger could not complete the request; nothing was applied, retry later",
-            )
-        })?;
+        let reply = result.map_err(SchemeLedgerError::from)?;
         Ok(reply?)
     }
 

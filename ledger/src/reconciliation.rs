@@ -162,30 +162,20 @@ pub fn parse_fund_file(bytes: &[u8]) -> Result<Vec<FundLine>, Vec<RowError>> {
             field::<Money>("amount", fields[3])?,
         ))
     })?;
-    let mut seen: HashMap<RemittanceReference, u64> = HashMap::new();
-    let mut errors = Vec::new();
-    let mut parsed = Vec::with_capacity(lines.len());
-    for (line, (reference, hospital_id, visit_id, amount)) in lines {
-        if let Some(first) = seen.insert(reference.clone(), line) {
-            errors.push(RowError {
+    let parsed: Vec<FundLine> = lines
+        .into_iter()
+        .map(
+            |(line, (reference, hospital_id, visit_id, amount))| FundLine {
                 line,
-                message: format!("reference {reference} repeats line {first}"),
-            });
-        }
-        parsed.push(FundLine {
-            line,
-            reference,
-            hospital_id,
-            visit_id,
-            amount,
-        });
-    }
-    if errors.is_empty() {
-        Ok(parsed)
-    } else {
-        errors.truncate(ERRORS_LISTED_MAX);
-        Err(errors)
-    }
+                reference,
+                hospital_id,
+                visit_id,
+                amount,
+            },
+        )
+        .collect();
+    refuse_repeats(&parsed, "reference", |row| (row.line, &row.reference))?;
+    Ok(parsed)
 }
 
 /// Parses a channel statement. A payment id listed twice is an error.
@@ -200,25 +190,38 @@ pub fn parse_channel_file(bytes: &[u8]) -> Result<Vec<ChannelLine>, Vec<RowError
             field::<ChannelId>("channel", fields[2])?,
         ))
     })?;
-    let mut seen: HashMap<PaymentId, u64> = HashMap::new();
-    let mut errors = Vec::new();
-    let mut parsed = Vec::with_capacity(lines.len());
-    for (line, (payment_id, amount, channel)) in lines {
-        if let Some(first) = seen.insert(payment_id.clone(), line) {
-            errors.push(RowError {
-                line,
-                message: format!("payment_id {payment_id} repeats line {first}"),
-            });
-        }
-        parsed.push(ChannelLine {
+    let parsed: Vec<ChannelLine> = lines
+        .into_iter()
+        .map(|(line, (payment_id, amount, channel))| ChannelLine {
             line,
             payment_id,
             amount,
             channel,
-        });
+        })
+        .collect();
+    refuse_repeats(&parsed, "payment_id", |row| (row.line, &row.payment_id))?;
+    Ok(parsed)
+}
+
+/// Every row whose key (`name`) an earlier row already used, with both line numbers.
+fn refuse_repeats<R, K: Eq + std::hash::Hash + std::fmt::Display>(
+    rows: &[R],
+    name: &str,
+    key: impl Fn(&R) -> (u64, &K),
+) -> Result<(), Vec<RowError>> {
+    let mut seen: HashMap<&K, u64> = HashMap::new();
+    let mut errors = Vec::new();
+    for row in rows {
+        let (line, value) = key(row);
+        if let Some(first) = seen.insert(value, line) {
+            errors.push(RowError {
+                line,
+                message: format!("{name} {value} repeats line {first}"),
+            });
+        }
     }
     if errors.is_empty() {
-        Ok(parsed)
+        Ok(())
     } else {
         errors.truncate(ERRORS_LISTED_MAX);
         Err(errors)

@@ -18,6 +18,8 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context};
 use serde_json::{json, Value};
 
+use super::benchmark::percentile;
+
 #[derive(Debug, Clone, clap::Args)]
 pub struct HttpBenchmark {
     /// How long each timed phase runs (at most).
@@ -368,8 +370,4 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn percentile(samples: &mut [Duration], quantile: f64) -> Duration {
-    super::benchmark::percentile(samples, quantile)
 }

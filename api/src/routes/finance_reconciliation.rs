@@ -74,10 +74,7 @@ pub async fn fund(
     let result = web::block(move || reconciliation::reconcile_fund(&state.scheme, &bytes))
         .await
         .map_err(|_| ApiError::unavailable("the reconciliation was interrupted"))?
-        .map_err(|error| {
-            tracing::error!(%error, "fund reconciliation");
-            ApiError::unavailable("the ledger could not complete the request; retry later")
-        })?
+        .map_err(ApiError::from)?
         .map_err(malformed)?;
     Ok(json(StatusCode::OK, &result))
 }

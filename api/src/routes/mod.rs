@@ -49,8 +49,7 @@ async fn method_not_allowed() -> Handled {
 }
 
 /// Unknown paths.
-pub async fn not_found(request: HttpRequest) -> Handled {
-    let _ = request;
+pub async fn not_found() -> Handled {
     Err(ApiError::not_found("no such endpoint"))
 }
 

@@ -8,7 +8,7 @@ use treatfirst_ledger::scheme::{StatementCursor, StatementEntry, VisitView, STAT
 use treatfirst_ledger::PatientId;
 
 use super::{json, path_id, principal, resource, Handled};
-use crate::auth::Grant;
+use crate::auth::{Grant, Principal};
 use crate::problem::ApiError;
 use crate::state::AppState;
 
@@ -45,14 +45,24 @@ async fn get_patient(
     request: HttpRequest,
     path: web::Path<String>,
 ) -> Handled {
-    let caller = principal(&state, &request)?;
-    let patient_id: PatientId = path_id(&path)?;
-    caller.require_patient_reader(&patient_id)?;
+    let (_, patient_id) = readable_patient(&state, &request, &path)?;
     let view = state
         .scheme
         .patient(&patient_id)
         .ok_or_else(|| unknown(&patient_id))?;
     Ok(json(StatusCode::OK, &view))
+}
+
+/// The patient of a patient path, the caller allowed to read it.
+fn readable_patient(
+    state: &AppState,
+    request: &HttpRequest,
+    path: &str,
+) -> Result<(Principal, PatientId), ApiError> {
+    let caller = principal(state, request)?;
+    let patient_id: PatientId = path_id(path)?;
+    caller.require_patient_reader(&patient_id)?;
+    Ok((caller, patient_id))
 }
 
 fn unknown(patient_id: &PatientId) -> ApiError {
@@ -98,9 +108,7 @@ async fn get_statement(
     request: HttpRequest,
     path: web::Path<String>,
 ) -> Handled {
-    let caller = principal(&state, &request)?;
-    let patient_id: PatientId = path_id(&path)?;
-    caller.require_patient_reader(&patient_id)?;
+    let (_, patient_id) = readable_patient(&state, &request, &path)?;
     let query = web::Query::<StatementQuery>::from_query(request.query_string())
         .map_err(|error| ApiError::bad_request(format!("query: {error}")))?
         .into_inner();
@@ -110,42 +118,20 @@ async fn get_statement(
             "limit must be between 1 and {STATEMENT_PAGE_MAX}"
         )));
     }
-    let after = query.after.as_deref().map(parse_cursor).transpose()?;
+    let after = query
+        .after
+        .as_deref()
+        .map(str::parse::<StatementCursor>)
+        .transpose()
+        .map_err(|error| ApiError::bad_request(format!("after: {error}")))?;
     let entries = state
         .scheme
         .statement(&patient_id, after, limit)?
         .ok_or_else(|| unknown(&patient_id))?;
     let next = (entries.len() == limit)
-        .then(|| entries.last().map(|entry| format_cursor(entry.cursor)))
+        .then(|| entries.last().map(|entry| entry.cursor.to_string()))
         .flatten();
     Ok(json(StatusCode::OK, &StatementPage { entries, next }))
-}
-
-/// A cursor on the wire: `seq.account.index` (`17.receivable.0`).
-fn format_cursor(cursor: StatementCursor) -> String {
-    let account = serde_json::to_value(cursor.account)
-        .ok()
-        .and_then(|value| value.as_str().map(str::to_owned))
-        .unwrap_or_default();
-    format!("{}.{account}.{}", cursor.seq, cursor.index)
-}
-
-fn parse_cursor(text: &str) -> Result<StatementCursor, ApiError> {
-    let malformed = || ApiError::bad_request("after: not a cursor from a previous page's next");
-    let mut parts = text.splitn(3, '.');
-    let seq = parts.next().and_then(|part| part.parse().ok());
-    let account = parts
-        .next()
-        .and_then(|part| serde_json::from_value(serde_json::Value::String(part.into())).ok());
-    let index = parts.next().and_then(|part| part.parse().ok());
-    match (seq, account, index) {
-        (Some(seq), Some(account), Some(index)) => Ok(StatementCursor {
-            seq,
-            account,
-            index,
-        }),
-        _ => Err(malformed()),
-    }
 }
 
 /// `GET /v1/patients/{patient_id}/visits` (an addition): the patient's visits in the order
@@ -176,9 +162,7 @@ async fn get_visits(
     request: HttpRequest,
     path: web::Path<String>,
 ) -> Handled {
-    let caller = principal(&state, &request)?;
-    let patient_id: PatientId = path_id(&path)?;
-    caller.require_patient_reader(&patient_id)?;
+    let (caller, patient_id) = readable_patient(&state, &request, &path)?;
     // A hospital sees only its own visits (their charges are medical information).
     let own_hospital = match &caller.grant {
         Grant::Hospital { hospital_id } => Some(hospital_id.clone()),

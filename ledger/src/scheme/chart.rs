@@ -156,6 +156,15 @@ impl PatientAccount {
         }
     }
 
+    /// The name on the wire (as serde writes it).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            PatientAccount::Receivable => "receivable",
+            PatientAccount::Msa => "msa",
+            PatientAccount::RefundOwed => "refund_owed",
+        }
+    }
+
     pub fn normal(self) -> Normal {
         match self {
             PatientAccount::Receivable => Normal::Debit,

@@ -164,6 +164,7 @@ pub use model::{
 };
 pub use queries::{ChargeView, PatientView, PlanView, RefundView, VisitView};
 pub use service::{
-    SchemeLedger, SchemeLedgerError, StatementCursor, StatementEntry, STATEMENT_PAGE_MAX,
+    SchemeLedger, SchemeLedgerError, StatementCursor, StatementCursorError, StatementEntry,
+    STATEMENT_PAGE_MAX,
 };
 pub use state::Scheme;

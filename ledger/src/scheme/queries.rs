@@ -126,7 +126,7 @@ impl Scheme {
         self.patients.get(patient_id)
     }
 
-    pub fn patients(&self) -> impl Iterator<Item = &Patient> {
+    pub fn patients(&self) -> impl ExactSizeIterator<Item = &Patient> {
         self.patients.values()
     }
 
@@ -134,7 +134,7 @@ impl Scheme {
         self.hospitals.get(hospital_id)
     }
 
-    pub fn hospitals(&self) -> impl Iterator<Item = &Hospital> {
+    pub fn hospitals(&self) -> impl ExactSizeIterator<Item = &Hospital> {
         self.hospitals.values()
     }
 
@@ -142,7 +142,7 @@ impl Scheme {
         self.visits.get(key)
     }
 
-    pub fn visits(&self) -> impl Iterator<Item = &Visit> {
+    pub fn visits(&self) -> impl ExactSizeIterator<Item = &Visit> {
         self.visits.values()
     }
 

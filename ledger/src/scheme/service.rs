@@ -47,6 +47,47 @@ pub struct StatementCursor {
     pub index: u16,
 }
 
+/// A cursor on the wire: `seq.account.index` (`17.receivable.0`).
+impl std::fmt::Display for StatementCursor {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            formatter,
+            "{}.{}.{}",
+            self.seq,
+            self.account.as_str(),
+            self.index
+        )
+    }
+}
+
+/// A text that is not a cursor some statement page ended with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("not a cursor from a previous page's next")]
+pub struct StatementCursorError;
+
+impl std::str::FromStr for StatementCursor {
+    type Err = StatementCursorError;
+
+    fn from_str(text: &str) -> Result<StatementCursor, StatementCursorError> {
+        let mut parts = text.splitn(3, '.');
+        let seq = parts.next().and_then(|part| part.parse().ok());
+        let account = parts.next().and_then(|part| {
+            PatientAccount::ALL
+                .into_iter()
+                .find(|account| account.as_str() == part)
+        });
+        let index = parts.next().and_then(|part| part.parse().ok());
+        match (seq, account, index) {
+            (Some(seq), Some(account), Some(index)) => Ok(StatementCursor {
+                seq,
+                account,
+                index,
+            }),
+            _ => Err(StatementCursorError),
+        }
+    }
+}
+
 /// One row of a patient's statement: one side of one movement on one of the patient's
 /// accounts, oldest first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

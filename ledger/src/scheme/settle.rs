@@ -45,12 +45,13 @@ impl Scheme {
         let (terms, plan) = self.settlement_terms(visit, now)?;
         let settlement = self.adjudicate_visit(visit, &terms, plan, now)?;
         let window_hours = plan.payment_window_hours.for_kind(visit.request.kind);
+        let figures = SettlementFigures::from_settlement(&settlement);
         let record = SettlementRecord {
             terms,
             settled_at: now,
             due_at: now.plus_seconds(i64::from(window_hours) * SECONDS_PER_HOUR),
-            original: SettlementFigures::from_settlement(&settlement),
-            current: SettlementFigures::from_settlement(&settlement),
+            original: figures,
+            current: figures,
         };
         let draft = self.settlement_draft(visit, record);
         let change = self.commit(draft, now)?;

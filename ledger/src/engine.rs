@@ -26,6 +26,7 @@ use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock, RwLockReadGuard};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -42,6 +43,10 @@ pub const GROUP_COMMANDS_MAX: usize = 65_536;
 pub const QUEUE_SUBMISSIONS_MAX: usize = 4_096;
 
 const _: () = assert!(GROUP_COMMANDS_MAX >= QUEUE_SUBMISSIONS_MAX / 4);
+
+/// On a shared journal, how long an idle writer waits before it reads what other nodes
+/// appended (so that reads here do not fall further behind than this).
+pub const SHARED_JOURNAL_POLL: Duration = Duration::from_millis(20);
 
 /// A deterministic state machine whose changes the engine journals.
 ///
@@ -198,6 +203,32 @@ impl<M: StateMachine> Queue<M> {
         true
     }
 
+    /// [`Queue::pop_group`], but gives up after `idle` without submissions.
+    fn pop_group_within(&self, group: &mut Vec<Submission<M>>, idle: Duration) -> Popped {
+        let mut state = self.lock();
+        let deadline = Instant::now() + idle;
+        while state.submissions.is_empty() {
+            if state.closed {
+                return Popped::Closed;
+            }
+            let Some(left) = deadline.checked_duration_since(Instant::now()) else {
+                return Popped::Idle;
+            };
+            state.writer_waiting = true;
+            state = self
+                .filled
+                .wait_timeout(state, left)
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .0;
+        }
+        drop(state);
+        if self.pop_group(group) {
+            Popped::Group
+        } else {
+            Popped::Closed
+        }
+    }
+
     /// Takes no more submissions; the writer still empties the queue.
     fn close(&self) {
         let mut state = self.lock();
@@ -211,6 +242,13 @@ impl<M: StateMachine> Queue<M> {
     fn drain(&self) -> Vec<Submission<M>> {
         self.lock().submissions.drain(..).collect()
     }
+}
+
+/// What [`Queue::pop_group_within`] found.
+enum Popped {
+    Group,
+    Idle,
+    Closed,
 }
 
 /// Where a waiting submitter receives its replies: lighter than a channel per submission,
@@ -334,7 +372,13 @@ impl<M: StateMachine> Engine<M> {
         let writer_shared = Arc::clone(&shared);
         let writer = std::thread::Builder::new()
             .name("ledger-writer".to_owned())
-            .spawn(move || write_loop(&writer_shared, &receiver, clock.as_ref(), head))
+            .spawn(move || {
+                if writer_shared.store.shared().is_some() {
+                    shared_write_loop(&writer_shared, &receiver, clock.as_ref(), head);
+                } else {
+                    write_loop(&writer_shared, &receiver, clock.as_ref(), head);
+                }
+            })
             .map_err(|error| StoreError::Backend(format!("cannot start the writer: {error}")))?;
         Ok(Engine {
             shared,
@@ -388,6 +432,27 @@ impl<M: StateMachine> Engine<M> {
         Ok(replies.pop().expect("one reply per command"))
     }
 
+    /// Calls `reply` once the state holds every record durable in the journal when it was
+    /// called: on a shared journal, after reading what other nodes appended; on a store only
+    /// this process writes, after every earlier commit group is durable. Read after it for
+    /// an answer no older than the request.
+    pub fn refresh_with(&self, reply: impl FnOnce(Result<(), EngineError>) + Send + 'static) {
+        self.submit_with(Vec::new(), move |result| reply(result.map(|_| ())));
+    }
+
+    /// [`Engine::refresh_with`], waiting.
+    ///
+    /// # Errors
+    /// The store could not be read, or the engine stopped.
+    pub fn refresh(&self) -> Result<(), EngineError> {
+        self.submit_many(Vec::new()).map(|_| ())
+    }
+
+    /// True when other processes write the journal too (see [`JournalStore::shared`]).
+    pub fn is_shared(&self) -> bool {
+        self.shared.store.shared().is_some()
+    }
+
     /// Reads the state. Holds the writer off for as long as it runs: keep it short.
     pub fn read(&self) -> RwLockReadGuard<'_, M> {
         self.shared
@@ -430,23 +495,32 @@ fn recover<M: StateMachine>(
         timestamp: Timestamp::EPOCH,
     };
     for record in store.records_from(1) {
-        let record = record?;
-        if record.seq != head.seq + 1 || record.prev_hash != head.hash {
-            return Err(EngineError::ChainBroken { seq: record.seq });
-        }
-        let change: M::Change =
-            postcard::from_bytes(&record.payload).map_err(|error| EngineError::Decode {
-                seq: record.seq,
-                reason: error.to_string(),
-            })?;
-        machine.replay(&change, record.timestamp);
-        head = ChainHead {
-            seq: record.seq,
-            hash: record.hash(),
-            timestamp: record.timestamp,
-        };
+        replay_record(machine, &mut head, &record?)?;
     }
     Ok(head)
+}
+
+/// Applies the record that follows `head` and moves `head` past it.
+fn replay_record<M: StateMachine>(
+    machine: &mut M,
+    head: &mut ChainHead,
+    record: &RawRecord,
+) -> Result<(), EngineError> {
+    if record.seq != head.seq + 1 || record.prev_hash != head.hash {
+        return Err(EngineError::ChainBroken { seq: record.seq });
+    }
+    let change: M::Change =
+        postcard::from_bytes(&record.payload).map_err(|error| EngineError::Decode {
+            seq: record.seq,
+            reason: error.to_string(),
+        })?;
+    machine.replay(&change, record.timestamp);
+    *head = ChainHead {
+        seq: record.seq,
+        hash: record.hash(),
+        timestamp: record.timestamp,
+    };
+    Ok(())
 }
 
 /// One stage of work handed from the executor to the flusher: executed changes, encoded
@@ -682,6 +756,146 @@ fn flush_loop<M: StateMachine>(
             }
         }
     }
+}
+
+/// The writer over a shared journal (several nodes): one stage, no pipeline, because a
+/// group may only execute once this node holds the journal's lease and has replayed what
+/// the other nodes appended. Per group: lease, replay, execute, commit through the lease,
+/// answer. Idle, it reads the others' records every [`SHARED_JOURNAL_POLL`].
+///
+/// A failure before execution (no lease, a broken connection) answers the group with the
+/// error and changes nothing here: the next group tries again. A failed commit leaves the
+/// state ahead of the journal, so it stops the engine, as on a single node.
+fn shared_write_loop<M: StateMachine>(
+    shared: &Arc<Shared<M>>,
+    receiver: &Queue<M>,
+    clock: &dyn Clock,
+    mut head: ChainHead,
+) {
+    let Some(journal) = shared.store.shared() else {
+        return;
+    };
+    let mut group: Vec<Submission<M>> = Vec::new();
+    loop {
+        match receiver.pop_group_within(&mut group, SHARED_JOURNAL_POLL) {
+            Popped::Closed => return,
+            Popped::Idle => {
+                // Keeping reads fresh: an error here is retried at the next poll.
+                let _ = catch_up(shared, &mut head);
+                continue;
+            }
+            Popped::Group => {}
+        }
+        if group
+            .iter()
+            .all(|submission| submission.commands.is_empty())
+        {
+            // Read barriers only: no lease needed.
+            let caught_up = catch_up(shared, &mut head);
+            for submission in group.drain(..) {
+                (submission.reply)(match &caught_up {
+                    Ok(()) => Ok(Vec::new()),
+                    Err(error) => Err(EngineError::Store(StoreError::Backend(error.to_string()))),
+                });
+            }
+            continue;
+        }
+        let leased = journal.lease(head.seq).and_then(|(lease, newer)| {
+            let mut state = shared
+                .state
+                .write()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            for record in &newer {
+                replay_record(&mut *state, &mut head, record)
+                    .map_err(|error| StoreError::Backend(error.to_string()))?;
+            }
+            Ok(lease)
+        });
+        let lease = match leased {
+            Ok(lease) => lease,
+            Err(error) => {
+                let message = error.to_string();
+                for submission in group.drain(..) {
+                    (submission.reply)(Err(EngineError::Store(StoreError::Backend(
+                        message.clone(),
+                    ))));
+                }
+                continue;
+            }
+        };
+        let now = clock.now().max(head.timestamp);
+        let mut next_seq = head.seq + 1;
+        let executed = execute_group(shared, &mut group, now, &mut next_seq);
+        let mut records = Vec::with_capacity(executed.changes.len());
+        let (mut seq, mut hash) = (head.seq, head.hash);
+        for (timestamp, payload) in executed.changes {
+            seq += 1;
+            let record = RawRecord {
+                seq,
+                timestamp,
+                prev_hash: hash,
+                payload,
+            };
+            hash = record.hash();
+            records.push(record);
+        }
+        match lease.commit(&records, &executed.entries) {
+            Ok(()) => {
+                if let Some(last) = records.last() {
+                    head = ChainHead {
+                        seq: last.seq,
+                        hash,
+                        timestamp: last.timestamp,
+                    };
+                    shared.stats.commit_groups.fetch_add(1, Ordering::Relaxed);
+                }
+                shared
+                    .stats
+                    .commands
+                    .fetch_add(executed.commands as u64, Ordering::Relaxed);
+                shared
+                    .stats
+                    .records
+                    .fetch_add(records.len() as u64, Ordering::Relaxed);
+                for (reply, replies) in executed.replies {
+                    reply(Ok(replies));
+                }
+            }
+            Err(error) => {
+                shared.stopped.store(true, Ordering::Release);
+                receiver.close();
+                let message = error.to_string();
+                for (reply, _) in executed.replies {
+                    reply(Err(EngineError::Store(StoreError::Backend(
+                        message.clone(),
+                    ))));
+                }
+                for submission in receiver.drain() {
+                    (submission.reply)(Err(EngineError::Stopped));
+                }
+                return;
+            }
+        }
+    }
+}
+
+/// Replays what other writers appended after `head` (no lease: reading only).
+fn catch_up<M: StateMachine>(shared: &Shared<M>, head: &mut ChainHead) -> Result<(), EngineError> {
+    let mut newer = Vec::new();
+    for record in shared.store.records_from(head.seq + 1) {
+        newer.push(record?);
+    }
+    if newer.is_empty() {
+        return Ok(());
+    }
+    let mut state = shared
+        .state
+        .write()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    for record in &newer {
+        replay_record(&mut *state, head, record)?;
+    }
+    Ok(())
 }
 
 /// Executes a group under the state's write lock: housekeeping due at `now`, then every

@@ -5,11 +5,13 @@
 //! (see [`JournalStore::append`]).
 
 mod kind;
+mod postgres_store;
 mod record;
 mod sled_store;
 mod store;
 
 pub use kind::{marked_kind, JournalKind, KindMarker, MarkedKind, SLED_KIND_KEY};
+pub use postgres_store::{PostgresLease, PostgresStore, ScratchDatabase, StoredAccessToken};
 pub use record::{chain_hash, RawRecord, RecordHash, GENESIS_HASH};
 pub use sled_store::SledStore;
-pub use store::{AccountEntry, EntrySide, JournalStore, StoreError};
+pub use store::{AccountEntry, EntrySide, JournalLease, JournalStore, SharedJournal, StoreError};

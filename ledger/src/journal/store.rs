@@ -47,7 +47,8 @@ pub struct AccountEntry {
     pub balances_after: Balances,
 }
 
-/// Where the journal lives. Implementations: [`super::SledStore`] (embedded, the default).
+/// Where the journal lives. Implementations: [`super::SledStore`] (embedded, the default) and
+/// [`super::PostgresStore`] (shared by several nodes).
 ///
 /// The contract the engine relies on:
 /// - `append` is atomic (all records and entries of a call, or none, survive a crash) and
@@ -90,4 +91,41 @@ pub trait JournalStore: Send + Sync + 'static {
     fn kind_marker(&self) -> Option<&dyn KindMarker> {
         None
     }
+
+    /// A journal that other processes append to as well: the engine then leases it for every
+    /// commit group (see [`SharedJournal`]) instead of appending blindly. `None` for a store
+    /// only this process writes.
+    fn shared(&self) -> Option<&dyn SharedJournal> {
+        None
+    }
+}
+
+/// A journal several engines write (nodes over one database). Writing a commit group is:
+/// take the lease (the journal's write lock), replay what the others appended meanwhile,
+/// execute, and commit the group through the lease. Only one lease exists at a time across
+/// every writer.
+pub trait SharedJournal: Send + Sync {
+    /// Takes the journal's write lock and returns it with the records after `after_seq`,
+    /// in order. Waits while another writer holds it.
+    ///
+    /// # Errors
+    /// The store failed.
+    fn lease(
+        &self,
+        after_seq: u64,
+    ) -> Result<(Box<dyn JournalLease + '_>, Vec<RawRecord>), StoreError>;
+}
+
+/// The journal's write lock. Dropped without `commit`, it is released with nothing written.
+pub trait JournalLease {
+    /// Appends the records (which continue the journal as the lease found it) and their
+    /// entries, atomically and durably, and releases the lock.
+    ///
+    /// # Errors
+    /// The store failed: nothing was written.
+    fn commit(
+        self: Box<Self>,
+        records: &[RawRecord],
+        entries: &[AccountEntry],
+    ) -> Result<(), StoreError>;
 }

@@ -1,0 +1,231 @@
+//! Two engines ("nodes") over one PostgreSQL journal, in one process: the rules decide on
+//! the latest state whichever node a command reaches, nothing is applied twice, and the
+//! journal both wrote verifies.
+//!
+//! Needs a PostgreSQL server: `TREATFIRST_TEST_DATABASE_URL=postgres://user:pass@host/db`
+//! (its user may create databases; every test makes its own). Without it the tests say they
+//! were skipped, unless `TREATFIRST_REQUIRE_POSTGRES=1` (CI) makes that a failure.
+
+mod scheme_support;
+
+use std::sync::{Arc, Barrier};
+
+use scheme_support::*;
+use treatfirst_ledger::insurance::VisitKind;
+use treatfirst_ledger::journal::{JournalStore, PostgresStore, ScratchDatabase};
+use treatfirst_ledger::scheme::{
+    OpenVisitRequest, PaymentRequest, Scheme, SchemeConfig, SchemeLedger,
+};
+use treatfirst_ledger::verify::{verify, verify_journal};
+use treatfirst_ledger::{ChannelId, ManualClock, Money, PatientId, PaymentId};
+
+fn database_server() -> Option<String> {
+    match std::env::var("TREATFIRST_TEST_DATABASE_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            assert!(
+                std::env::var_os("TREATFIRST_REQUIRE_POSTGRES").is_none(),
+                "TREATFIRST_REQUIRE_POSTGRES is set but TREATFIRST_TEST_DATABASE_URL is not"
+            );
+            eprintln!("skipped: set TREATFIRST_TEST_DATABASE_URL to run the PostgreSQL tests");
+            None
+        }
+    }
+}
+
+struct Nodes {
+    _database: ScratchDatabase,
+    store: Arc<PostgresStore>,
+    nodes: Vec<SchemeLedger>,
+}
+
+fn two_nodes(server: &str) -> Nodes {
+    let database = ScratchDatabase::create(server).expect("a scratch database");
+    let clock = Arc::new(ManualClock::new(START));
+    let nodes = (0..2)
+        .map(|_| {
+            let store = Arc::new(PostgresStore::open(database.url()).expect("the store opens"));
+            SchemeLedger::with_store(store, SchemeConfig::default(), clock.clone())
+                .expect("the scheme opens")
+        })
+        .collect();
+    let store = Arc::new(PostgresStore::open(database.url()).expect("the store opens"));
+    Nodes {
+        _database: database,
+        store,
+        nodes,
+    }
+}
+
+fn open_request(visit: &str, estimate: &str) -> OpenVisitRequest {
+    OpenVisitRequest {
+        visit_id: id(visit),
+        patient_id: id("P1"),
+        kind: VisitKind::Outpatient,
+        estimated_amount: money(estimate),
+    }
+}
+
+#[test]
+fn a_write_on_one_node_is_read_on_the_other() {
+    let Some(server) = database_server() else {
+        return;
+    };
+    let Nodes {
+        nodes,
+        store,
+        _database: _scratch,
+    } = two_nodes(&server);
+    nodes[0]
+        .put_plan(id("city"), worked_example_plan())
+        .unwrap()
+        .unwrap();
+    nodes[1]
+        .put_hospital(id("H1"), "H1", 2.try_into().unwrap())
+        .unwrap()
+        .unwrap();
+    nodes[0]
+        .enroll_patient(enrollment("P1", "city", "50.00", "1000.00"))
+        .unwrap()
+        .unwrap();
+    // Node 1 never saw the enrollment; its next command replays it first.
+    let authorized = nodes[1]
+        .open_visit(id("H1"), open_request("V1", "300.00"))
+        .unwrap()
+        .expect("the patient enrolled on node 0 is known on node 1");
+    assert_eq!(authorized.authorized_amount, money("300.00"));
+    nodes[0].engine().refresh().unwrap();
+    let patient = nodes[0].patient(&id("P1")).unwrap();
+    assert_eq!(patient.available_credit, money("700.00"));
+
+    // A restarted node rebuilds the same state from the shared journal.
+    let reopened = SchemeLedger::with_store(
+        store.clone(),
+        SchemeConfig::default(),
+        Arc::new(ManualClock::new(START)),
+    )
+    .unwrap();
+    assert_eq!(reopened.patient(&id("P1")).unwrap(), patient);
+    let report = verify::<Scheme>(store.as_ref());
+    assert!(report.is_sound(), "verify: {:#?}", report.problems);
+    assert_eq!(report.records, store.last_record().unwrap().unwrap().seq);
+}
+
+#[test]
+fn two_nodes_never_hold_more_than_the_credit_line_nor_apply_a_payment_twice() {
+    let Some(server) = database_server() else {
+        return;
+    };
+    let Nodes {
+        nodes,
+        store,
+        _database: _scratch,
+    } = two_nodes(&server);
+    nodes[0]
+        .put_plan(id("city"), worked_example_plan())
+        .unwrap()
+        .unwrap();
+    for hospital in ["H1", "H2"] {
+        nodes[0]
+            .put_hospital(id(hospital), hospital, 2.try_into().unwrap())
+            .unwrap()
+            .unwrap();
+    }
+    nodes[0]
+        .enroll_patient(enrollment("P1", "city", "0.00", "1000.00"))
+        .unwrap()
+        .unwrap();
+
+    // 16 check-ins of 300.00 against 1000.00 of credit, spread over both nodes at once.
+    const THREADS: usize = 16;
+    let barrier = Barrier::new(THREADS);
+    let opened: Vec<bool> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..THREADS)
+            .map(|thread| {
+                let (node, barrier) = (&nodes[thread % 2], &barrier);
+                scope.spawn(move || {
+                    let hospital = if thread % 2 == 0 { "H1" } else { "H2" };
+                    barrier.wait();
+                    node.open_visit(id(hospital), open_request(&format!("V{thread}"), "300.00"))
+                        .expect("durable")
+                        .is_ok()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|worker| worker.join().unwrap())
+            .collect()
+    });
+    assert_eq!(
+        opened.iter().filter(|opened| **opened).count(),
+        3,
+        "three holds of 300.00 fit in 1000.00, whichever node took them"
+    );
+
+    // Settle each open visit on the node that did not open it, then pay 100.00 with the
+    // same payment id on both nodes at once, eight times over.
+    let mut financed = Money::ZERO;
+    for (thread, _) in opened.iter().enumerate().filter(|(_, opened)| **opened) {
+        let hospital = if thread % 2 == 0 { "H1" } else { "H2" };
+        let node = &nodes[(thread + 1) % 2];
+        let visit = format!("V{thread}");
+        node.add_charge(
+            id(hospital),
+            id(&visit),
+            treatfirst_ledger::scheme::ChargeRequest {
+                charge_id: id("C1"),
+                items: lines(&[("A", "1", "200.00")]),
+            },
+        )
+        .unwrap()
+        .unwrap();
+        let settled = node.settle(id(hospital), id(&visit)).unwrap().unwrap();
+        financed = financed.checked_add(settled.figures.financed).unwrap();
+    }
+    assert!(financed > Money::ZERO);
+    let barrier = Barrier::new(16);
+    let replies: Vec<_> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..16)
+            .map(|thread| {
+                let (node, barrier) = (&nodes[thread % 2], &barrier);
+                scope.spawn(move || {
+                    let request = PaymentRequest {
+                        payment_id: id::<PaymentId>(&format!("PAY{}", thread / 2)),
+                        patient_id: id::<PatientId>("P1"),
+                        amount: money("10.00"),
+                        channel: id::<ChannelId>("alipay"),
+                    };
+                    barrier.wait();
+                    node.pay(request)
+                        .expect("durable")
+                        .expect("applied or replayed")
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|worker| worker.join().unwrap())
+            .collect()
+    });
+    assert_eq!(replies.len(), 16);
+    for node in &nodes {
+        node.engine().refresh().unwrap();
+    }
+    let views: Vec<_> = nodes
+        .iter()
+        .map(|node| node.patient(&id("P1")).unwrap())
+        .collect();
+    assert_eq!(views[0], views[1], "both nodes hold the same state");
+    assert_eq!(
+        views[0].outstanding,
+        financed.checked_sub(money("80.00")).unwrap(),
+        "eight payments of 10.00, each applied once"
+    );
+    let verification = verify_journal(store.as_ref()).expect("a scheme journal");
+    assert!(
+        verification.report.is_sound(),
+        "verify: {:#?}",
+        verification.report.problems
+    );
+}

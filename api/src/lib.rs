@@ -22,5 +22,6 @@ pub mod routes;
 pub mod server;
 pub mod state;
 pub mod telemetry;
+pub mod ui;
 
 pub use server::{serve, ServeConfig, ServeError};

@@ -3,11 +3,13 @@
 
 pub mod admin;
 pub mod finance;
+pub mod hospital_desk;
 pub mod operations;
 pub mod patients;
 pub mod payments;
 pub mod risk;
 pub mod visits;
+pub mod whoami;
 
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -33,6 +35,9 @@ pub fn configure(config: &mut web::ServiceConfig) {
     payments::configure(config);
     finance::configure(config);
     risk::configure(config);
+    hospital_desk::configure(config);
+    whoami::configure(config);
+    crate::ui::configure(config);
 }
 
 /// A resource whose other methods answer 405 as problem+json.

@@ -1,18 +1,21 @@
 //! Bearer tokens with roles, stored hashed, and the access rules of API.md.
 //!
 //! A token is `tf_` followed by 64 hex digits of the operating system's randomness (256
-//! bits). Only its SHA-256 is stored (a sled tree next to the journal) and kept in memory;
+//! bits). Only its SHA-256 is stored (a sled tree next to the journal, or the
+//! `access_tokens` table of the shared PostgreSQL store, where every node sees it) and kept
+//! in memory;
 //! logs name a token by the first 8 hex digits of that hash, never by the token itself.
 //! Token grants are not journal records: they are access control, not money, and are not
 //! part of the hash chain `treatfirst verify` audits.
 
 use std::collections::HashMap;
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 
 use actix_web::http::header;
 use actix_web::HttpRequest;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use treatfirst_ledger::journal::{PostgresStore, StoreError, StoredAccessToken};
 use treatfirst_ledger::{HospitalId, PatientId, Timestamp};
 
 use crate::problem::ApiError;
@@ -122,40 +125,95 @@ impl Principal {
 pub enum TokenStoreError {
     #[error("token store: {0}")]
     Sled(#[from] sled::Error),
+    #[error("token store: {0}")]
+    Shared(#[from] StoreError),
     #[error("token store record does not decode: {0}")]
     Decode(#[from] serde_json::Error),
     #[error("no randomness available for a token: {0}")]
     Random(String),
 }
 
-/// Token grants by hash: durable in sled, served from memory.
+/// Token grants by hash: durable in the store, served from memory.
 pub struct TokenStore {
-    tree: sled::Tree,
-    database: sled::Db,
+    backend: TokenBackend,
     by_hash: RwLock<HashMap<[u8; 32], Grant>>,
 }
 
+/// Where grants are durable.
+enum TokenBackend {
+    /// A tree of the embedded store's sled database.
+    Sled {
+        tree: sled::Tree,
+        database: sled::Db,
+    },
+    /// The shared store: a token issued on one node is looked up there by the others.
+    Shared(Arc<PostgresStore>),
+}
+
 impl TokenStore {
-    /// Loads every stored grant.
+    /// Loads every grant stored in the embedded store's database.
     ///
     /// # Errors
     /// sled failure or an undecodable record.
     pub fn open(database: &sled::Db) -> Result<TokenStore, TokenStoreError> {
         let tree = database.open_tree(TOKENS_TREE)?;
-        let mut by_hash = HashMap::new();
+        let mut stored = Vec::new();
         for item in tree.iter() {
             let (key, value) = item?;
-            let Ok(hash) = <[u8; 32]>::try_from(key.as_ref()) else {
+            stored.push((key.to_vec(), value.to_vec()));
+        }
+        TokenStore::loaded(
+            TokenBackend::Sled {
+                tree,
+                database: database.clone(),
+            },
+            stored,
+        )
+    }
+
+    /// Loads every grant stored in the shared store; grants other nodes issue later are
+    /// read from it when first presented here.
+    ///
+    /// # Errors
+    /// The database failed, or a record does not decode.
+    pub fn open_shared(store: Arc<PostgresStore>) -> Result<TokenStore, TokenStoreError> {
+        let stored = store.access_tokens()?;
+        TokenStore::loaded(TokenBackend::Shared(store), stored)
+    }
+
+    fn loaded(
+        backend: TokenBackend,
+        stored: Vec<StoredAccessToken>,
+    ) -> Result<TokenStore, TokenStoreError> {
+        let mut by_hash = HashMap::new();
+        for (key, value) in stored {
+            let Ok(hash) = <[u8; 32]>::try_from(key.as_slice()) else {
                 continue;
             };
             let stored: StoredGrant = serde_json::from_slice(&value)?;
             by_hash.insert(hash, stored.grant);
         }
         Ok(TokenStore {
-            tree,
-            database: database.clone(),
+            backend,
             by_hash: RwLock::new(by_hash),
         })
+    }
+
+    /// A grant issued by another node since this one loaded (shared store only).
+    fn look_up_shared(&self, digest: &[u8; 32]) -> Option<Grant> {
+        let TokenBackend::Shared(store) = &self.backend else {
+            return None;
+        };
+        let value = match store.access_token(digest) {
+            Ok(value) => value?,
+            Err(error) => {
+                tracing::warn!(%error, "token lookup in the shared store failed");
+                return None;
+            }
+        };
+        let stored: StoredGrant = serde_json::from_slice(&value).ok()?;
+        self.write().insert(*digest, stored.grant.clone());
+        Some(stored.grant)
     }
 
     /// Whether any stored token is an admin token.
@@ -182,9 +240,14 @@ impl TokenStore {
             grant: grant.clone(),
             created_at: now,
         };
-        self.tree
-            .insert(digest, serde_json::to_vec(&stored)?.as_slice())?;
-        self.database.flush()?;
+        let value = serde_json::to_vec(&stored)?;
+        match &self.backend {
+            TokenBackend::Sled { tree, database } => {
+                tree.insert(digest, value.as_slice())?;
+                database.flush()?;
+            }
+            TokenBackend::Shared(store) => store.put_access_token(&digest, &value)?,
+        }
         self.write().insert(digest, grant);
         Ok(token)
     }
@@ -210,10 +273,9 @@ impl TokenStore {
             .filter(|token| !token.is_empty())
             .ok_or_else(|| ApiError::unauthorized("the Authorization scheme must be Bearer"))?;
         let digest = hash(token);
-        let grant = self
-            .read()
-            .get(&digest)
-            .cloned()
+        let known = self.read().get(&digest).cloned();
+        let grant = known
+            .or_else(|| self.look_up_shared(&digest))
             .ok_or_else(|| ApiError::unauthorized("the token is not known"))?;
         Ok(Principal {
             grant,

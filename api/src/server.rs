@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::{middleware, web, App, HttpServer};
-use treatfirst_ledger::journal::SledStore;
+use treatfirst_ledger::journal::{PostgresStore, SledStore};
 use treatfirst_ledger::scheme::{SchemeConfig, SchemeLedger, SchemeLedgerError};
 use treatfirst_ledger::SystemClock;
 
@@ -23,6 +23,9 @@ pub struct ServeConfig {
     pub bind: String,
     /// `TREATFIRST_DATA_DIR`: the embedded store, `./data` by default.
     pub data_dir: PathBuf,
+    /// `TREATFIRST_DATABASE_URL`: when set, the ledger lives in this PostgreSQL database
+    /// (shared with any other node given the same URL) instead of `data_dir`.
+    pub database_url: Option<String>,
     /// `TREATFIRST_ADMIN_TOKEN`: accepted as an admin token when set.
     pub admin_token: Option<String>,
     pub limits: BodyLimits,
@@ -41,6 +44,7 @@ impl ServeConfig {
         ServeConfig {
             bind: bind.into(),
             data_dir: data_dir.into(),
+            database_url: None,
             admin_token: None,
             limits: BodyLimits::default(),
             workers: None,
@@ -63,6 +67,8 @@ pub enum ServeError {
         path: PathBuf,
         source: SchemeLedgerError,
     },
+    #[error("cannot open the ledger in the database: {0}")]
+    Database(SchemeLedgerError),
     #[error("cannot open the token store: {0}")]
     Tokens(#[from] TokenStoreError),
     #[error("cannot listen on {bind}: {source}")]
@@ -83,7 +89,21 @@ pub fn serve(config: ServeConfig) -> Result<(), ServeError> {
     actix_web::rt::System::new().block_on(run(config))
 }
 
-async fn run(config: ServeConfig) -> Result<(), ServeError> {
+/// The ledger and the token store, on the embedded store or the shared one.
+fn open_stores(
+    config: &ServeConfig,
+    clock: Arc<SystemClock>,
+) -> Result<(SchemeLedger, TokenStore), ServeError> {
+    if let Some(url) = &config.database_url {
+        let store = PostgresStore::open(url)
+            .map_err(|error| ServeError::Database(SchemeLedgerError::Store(error)))?;
+        tracing::info!(database = store.describe(), "ledger on the shared store");
+        let store = Arc::new(store);
+        let tokens = TokenStore::open_shared(Arc::clone(&store))?;
+        let scheme =
+            SchemeLedger::with_store(store, config.scheme, clock).map_err(ServeError::Database)?;
+        return Ok((scheme, tokens));
+    }
     std::fs::create_dir_all(&config.data_dir).map_err(|source| ServeError::DataDir {
         path: config.data_dir.clone(),
         source,
@@ -95,9 +115,14 @@ async fn run(config: ServeConfig) -> Result<(), ServeError> {
     let store = SledStore::open(&config.data_dir)
         .map_err(|error| ledger_error(SchemeLedgerError::Store(error)))?;
     let tokens = TokenStore::open(store.database())?;
+    let scheme =
+        SchemeLedger::with_store(Arc::new(store), config.scheme, clock).map_err(ledger_error)?;
+    Ok((scheme, tokens))
+}
+
+async fn run(config: ServeConfig) -> Result<(), ServeError> {
     let clock = Arc::new(SystemClock);
-    let scheme = SchemeLedger::with_store(Arc::new(store), config.scheme, clock.clone())
-        .map_err(ledger_error)?;
+    let (scheme, tokens) = open_stores(&config, clock.clone())?;
 
     if let Some(token) = &config.admin_token {
         tokens.trust_admin_token(token);
@@ -126,6 +151,7 @@ async fn run(config: ServeConfig) -> Result<(), ServeError> {
     let mut server = HttpServer::new(move || {
         App::new()
             .app_data(app_state.clone())
+            .wrap(middleware::from_fn(crate::telemetry::fresh_reads))
             .wrap(middleware::from_fn(crate::telemetry::observe))
             .configure(crate::routes::configure)
             .default_service(web::to(crate::routes::not_found))

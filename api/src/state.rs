@@ -55,6 +55,20 @@ impl AppState {
         Ok(reply?)
     }
 
+    /// Waits until this node's state holds everything durable in the journal when called
+    /// (on the shared store, what other nodes appended): a read after it is no older than
+    /// the request. Read barriers share one round trip to the database per commit group.
+    pub async fn refresh(&self) -> Result<(), ApiError> {
+        let (sender, receiver) = oneshot::channel();
+        self.scheme.engine().refresh_with(move |result| {
+            let _ = sender.send(result);
+        });
+        let result = receiver
+            .await
+            .map_err(|_| ApiError::unavailable("the ledger stopped before replying"))?;
+        result.map_err(|error| ApiError::from(SchemeLedgerError::from(error)))
+    }
+
     /// Adds the patient's risk assessment (band, score, reason codes) to a visit declined
     /// for credit, so the hospital can tell the patient why.
     pub fn explain_decline(&self, error: ApiError, patient_id: &PatientId) -> ApiError {

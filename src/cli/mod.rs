@@ -2,13 +2,14 @@
 
 mod benchmark;
 mod benchmark_http;
+mod location;
+mod migrate;
 mod reconcile;
 mod report;
 mod serve;
 mod simulate;
 mod verify;
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -23,14 +24,15 @@ pub struct Arguments {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run the REST service (API.md) on the embedded store.
+    /// Run the REST service (API.md) on the embedded store, or on PostgreSQL with
+    /// TREATFIRST_DATABASE_URL.
     Serve(serve::ServeArguments),
-    /// Check the journal's hash chain and the double-entry invariants of a data directory.
-    Verify {
-        /// The data directory (the embedded store).
-        #[arg(long, env = "TREATFIRST_DATA_DIR")]
-        data_dir: PathBuf,
-    },
+    /// Check the journal's hash chain and the double-entry invariants of a data directory
+    /// or a database.
+    Verify(location::LedgerLocation),
+    /// Copy an embedded ledger (data directory) into an empty PostgreSQL database, then
+    /// verify the copy.
+    Migrate(migrate::MigrateArguments),
     /// Train, evaluate and monitor default-risk scorecards.
     Risk {
         #[command(subcommand)]
@@ -68,7 +70,8 @@ pub fn run(arguments: Arguments) -> anyhow::Result<ExitCode> {
         Command::Report(arguments) => report::run(arguments).map(|()| ExitCode::SUCCESS),
         Command::Reconcile { file } => reconcile::run(file).map(|()| ExitCode::SUCCESS),
         Command::Simulate(arguments) => simulate::run(arguments).map(|()| ExitCode::SUCCESS),
-        Command::Verify { data_dir } => verify::run(&data_dir),
+        Command::Verify(location) => verify::run(&location),
+        Command::Migrate(arguments) => migrate::run(&arguments),
         Command::Benchmark { workload } => benchmark::run(workload).map(|()| ExitCode::SUCCESS),
     }
 }

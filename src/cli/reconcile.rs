@@ -1,5 +1,5 @@
 //! `treatfirst reconcile fund|channel --data-dir DIR --file F`: reconciles a CSV file against a
-//! data directory (the server must not be running on it) and prints the result as JSON.
+//! data directory (the server must not be running on it) or a database (`--database-url`) and prints the result as JSON.
 
 use std::path::PathBuf;
 
@@ -7,20 +7,22 @@ use anyhow::Context;
 use clap::Subcommand;
 use treatfirst_ledger::reconciliation::{self, RowError};
 
+use super::location::LedgerLocation;
+
 #[derive(Debug, Subcommand)]
 pub enum Reconciliation {
     /// A fund remittance file (`reference,hospital_id,visit_id,amount`): matched lines post
     /// the remittance, once per reference.
     Fund {
-        #[arg(long, env = "TREATFIRST_DATA_DIR")]
-        data_dir: PathBuf,
+        #[command(flatten)]
+        location: LedgerLocation,
         #[arg(long)]
         file: PathBuf,
     },
     /// A payment-channel statement (`payment_id,amount,channel`): nothing is posted.
     Channel {
-        #[arg(long, env = "TREATFIRST_DATA_DIR")]
-        data_dir: PathBuf,
+        #[command(flatten)]
+        location: LedgerLocation,
         #[arg(long)]
         file: PathBuf,
     },
@@ -38,12 +40,12 @@ fn malformed(errors: &[RowError]) -> anyhow::Error {
 }
 
 pub fn run(reconciliation: Reconciliation) -> anyhow::Result<()> {
-    let (data_dir, file, fund) = match reconciliation {
-        Reconciliation::Fund { data_dir, file } => (data_dir, file, true),
-        Reconciliation::Channel { data_dir, file } => (data_dir, file, false),
+    let (location, file, fund) = match reconciliation {
+        Reconciliation::Fund { location, file } => (location, file, true),
+        Reconciliation::Channel { location, file } => (location, file, false),
     };
     let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
-    let ledger = super::report::open(&data_dir)?;
+    let ledger = location.open_scheme()?;
     let json = if fund {
         match reconciliation::reconcile_fund(&ledger, &bytes).context("the ledger failed")? {
             Ok(result) => serde_json::to_string_pretty(&result)?,

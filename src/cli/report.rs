@@ -10,7 +10,7 @@ use plotters::prelude::*;
 use rust_decimal::prelude::ToPrimitive;
 use serde::Serialize;
 use treatfirst_ledger::reports::{self, Bucket, LossRates, RateSource};
-use treatfirst_ledger::scheme::{local_date, Scheme, SchemeLedger};
+use treatfirst_ledger::scheme::{local_date, Scheme};
 use treatfirst_ledger::{Money, Timestamp};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -35,9 +35,8 @@ pub struct ReportArguments {
     /// Which report.
     #[arg(value_enum)]
     name: ReportName,
-    /// The data directory (the embedded store).
-    #[arg(long, env = "TREATFIRST_DATA_DIR")]
-    data_dir: PathBuf,
+    #[command(flatten)]
+    location: super::location::LedgerLocation,
     #[arg(long, value_enum, default_value = "table")]
     format: Format,
     /// RFC 3339; the time of the journal's last record when omitted.
@@ -69,7 +68,7 @@ struct Rendered {
 }
 
 pub fn run(arguments: ReportArguments) -> anyhow::Result<()> {
-    let ledger = open(&arguments.data_dir)?;
+    let ledger = arguments.location.open_scheme()?;
     let store = ledger.engine().store().clone();
     let last = store
         .last_record()
@@ -146,22 +145,6 @@ pub fn print_headline_and_aging(scheme: &Scheme, as_of: Timestamp) -> anyhow::Re
     print(&render_headline(&reports::headline(scheme)), Format::Table)?;
     write_out("\n")?;
     print(&render_aging(&reports::aging(scheme, as_of)), Format::Table)
-}
-
-/// Opens the scheme on an existing data directory.
-pub fn open(data_dir: &Path) -> anyhow::Result<SchemeLedger> {
-    let present = std::fs::read_dir(data_dir)
-        .map(|mut entries| entries.next().is_some())
-        .unwrap_or(false);
-    if !present {
-        bail!("{} is not a treatfirst data directory", data_dir.display());
-    }
-    SchemeLedger::open(data_dir).with_context(|| {
-        format!(
-            "opening {} (is a treatfirst server still using it?)",
-            data_dir.display()
-        )
-    })
 }
 
 fn no_chart(arguments: &ReportArguments) -> anyhow::Result<()> {

@@ -1,4 +1,4 @@
-//! `treatfirst serve`: the REST service on the embedded store.
+//! `treatfirst serve`: the REST service on the embedded store or the shared one.
 
 use std::path::PathBuf;
 
@@ -14,6 +14,10 @@ pub struct ServeArguments {
     /// The data directory (embedded sled store), created if missing.
     #[arg(long, env = "TREATFIRST_DATA_DIR", default_value = "./data")]
     data_dir: PathBuf,
+    /// A PostgreSQL database for the ledger instead of the data directory: several nodes
+    /// given the same URL share one ledger (postgres://user:password@host:port/database).
+    #[arg(long, env = "TREATFIRST_DATABASE_URL", hide_env_values = true)]
+    database_url: Option<String>,
     /// Accepted as an admin token. When not set and no admin token exists yet, one is
     /// generated and printed once.
     #[arg(long, env = "TREATFIRST_ADMIN_TOKEN", hide_env_values = true)]
@@ -35,6 +39,7 @@ pub struct ServeArguments {
 pub fn run(arguments: ServeArguments) -> anyhow::Result<()> {
     treatfirst_api::telemetry::init_logging();
     let mut config = ServeConfig::new(arguments.bind, arguments.data_dir);
+    config.database_url = arguments.database_url.filter(|url| !url.is_empty());
     config.admin_token = arguments.admin_token.filter(|token| !token.is_empty());
     config.limits = BodyLimits {
         json_bytes: arguments.body_limit_bytes,

@@ -287,8 +287,8 @@ fn fund_and_channel_reconciliation_over_http() {
     let mut app = app;
     assert!(app.terminate(), "the server stops");
     let _kept = app.take_data_dir();
-    let data_dir = app.data_dir.clone();
+    let ledger = app.ledger.clone();
     drop(app);
-    let (sound, output) = verify(&data_dir);
+    let (sound, output) = verify(&ledger);
     assert!(sound, "{output}");
 }

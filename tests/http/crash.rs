@@ -79,17 +79,17 @@ fn acknowledged_payments_survive_a_kill_and_the_journal_verifies() {
     });
     app.kill_hard(); // reaps the process
     let directory = app.take_data_dir().expect("the temporary directory");
-    let data_dir = app.data_dir.clone();
+    let ledger = app.ledger.clone();
     drop(app);
     let attempted = attempted.into_inner().unwrap();
     let acknowledged = acknowledged.into_inner().unwrap();
     assert!(acknowledged.len() >= kill_after);
 
     // The directory as the crash left it verifies.
-    let (passed, output) = verify(&data_dir);
+    let (passed, output) = verify(&ledger);
     assert!(passed, "verify after the crash: {output}");
 
-    let mut app = start(&data_dir, &[]);
+    let mut app = start_on(&ledger, &[]);
     // What the ledger holds: every attempted payment is there or not, none half.
     let mut paid_fen: HashMap<String, i64> = HashMap::new();
     let mut present = 0;
@@ -143,7 +143,7 @@ fn acknowledged_payments_survive_a_kill_and_the_journal_verifies() {
     assert!(!paid.replayed);
 
     assert!(app.terminate(), "a clean shutdown");
-    let (passed, output) = verify(&data_dir);
+    let (passed, output) = verify(&ledger);
     assert!(passed, "verify after the restart: {output}");
     drop(directory);
 }

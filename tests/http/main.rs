@@ -8,6 +8,7 @@ mod bad_input;
 mod concurrency;
 mod crash;
 mod fuzz;
+mod nodes;
 mod idempotency;
 mod operations;
 mod patients;

@@ -1,12 +1,18 @@
 //! `spawn_app()`: the real `treatfirst serve` binary on port 0 over a temporary data
 //! directory, and a small client that returns every status (4xx and 5xx included).
+//!
+//! The backend is the embedded store unless `TREATFIRST_TEST_BACKEND=postgres`: then every
+//! server gets a database of its own on the server `TREATFIRST_TEST_DATABASE_URL` names, and
+//! the same suite runs against the shared store.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
+use treatfirst_ledger::journal::ScratchDatabase;
 
 pub const ADMIN_TOKEN: &str = "test-admin-token";
 
@@ -14,7 +20,8 @@ pub const ADMIN_TOKEN: &str = "test-admin-token";
 /// unless it was handed over).
 pub struct App {
     pub base_url: String,
-    pub data_dir: PathBuf,
+    /// Where the ledger is (pass it to [`start_on`] to restart on the same ledger).
+    pub ledger: LedgerPlace,
     child: Option<Child>,
     _temporary: Option<tempfile::TempDir>,
     agent: ureq::Agent,
@@ -52,8 +59,59 @@ pub fn spawn_app() -> App {
     app
 }
 
-/// Starts the server on `data_dir` with extra environment variables.
+/// Where a server keeps its ledger: a data directory, and on the PostgreSQL backend a
+/// database of its own (dropped when the last clone goes).
+#[derive(Clone)]
+pub struct LedgerPlace {
+    pub data_dir: PathBuf,
+    pub database: Option<Arc<ScratchDatabase>>,
+}
+
+impl LedgerPlace {
+    /// A new ledger in `data_dir`, or in a new database when the suite runs on PostgreSQL.
+    pub fn new(data_dir: &Path) -> LedgerPlace {
+        let database = match std::env::var("TREATFIRST_TEST_BACKEND").as_deref() {
+            Ok("postgres") => Some(Arc::new(scratch_database(&database_server().expect(
+                "TREATFIRST_TEST_BACKEND=postgres needs TREATFIRST_TEST_DATABASE_URL",
+            )))),
+            Ok("sled") | Err(_) => None,
+            Ok(other) => panic!("TREATFIRST_TEST_BACKEND is sled or postgres, not {other}"),
+        };
+        LedgerPlace {
+            data_dir: data_dir.to_owned(),
+            database,
+        }
+    }
+
+    /// The `treatfirst` arguments that name this ledger (`--data-dir` or `--database-url`).
+    pub fn arguments(&self) -> Vec<String> {
+        match &self.database {
+            Some(database) => vec!["--database-url".to_owned(), database.url().to_owned()],
+            None => vec!["--data-dir".to_owned(), self.data_dir.display().to_string()],
+        }
+    }
+}
+
+/// The PostgreSQL server for tests (`TREATFIRST_TEST_DATABASE_URL`), if one is configured.
+pub fn database_server() -> Option<String> {
+    std::env::var("TREATFIRST_TEST_DATABASE_URL")
+        .ok()
+        .filter(|url| !url.is_empty())
+}
+
+/// A new, empty database on the test server.
+pub fn scratch_database(server: &str) -> ScratchDatabase {
+    ScratchDatabase::create(server).expect("a scratch database on the test server")
+}
+
+/// Starts the server on `data_dir` (a new ledger) with extra environment variables.
 pub fn start(data_dir: &Path, environment: &[(&str, &str)]) -> App {
+    start_on(&LedgerPlace::new(data_dir), environment)
+}
+
+/// Starts the server on an existing ledger with extra environment variables.
+pub fn start_on(ledger: &LedgerPlace, environment: &[(&str, &str)]) -> App {
+    let data_dir = ledger.data_dir.as_path();
     let mut command = Command::new(env!("CARGO_BIN_EXE_treatfirst"));
     command
         .arg("serve")
@@ -64,6 +122,10 @@ pub fn start(data_dir: &Path, environment: &[(&str, &str)]) -> App {
         .env("TREATFIRST_WORKERS", "2")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit());
+    match &ledger.database {
+        Some(database) => command.env("TREATFIRST_DATABASE_URL", database.url()),
+        None => command.env_remove("TREATFIRST_DATABASE_URL"),
+    };
     for (name, value) in environment {
         command.env(name, value);
     }
@@ -88,7 +150,7 @@ pub fn start(data_dir: &Path, environment: &[(&str, &str)]) -> App {
     std::thread::spawn(move || for _ in lines {});
     App {
         base_url,
-        data_dir: data_dir.to_owned(),
+        ledger: ledger.clone(),
         child: Some(child),
         _temporary: None,
         agent: ureq::AgentBuilder::new()
@@ -504,11 +566,12 @@ pub fn settle_at_h1(
 }
 
 /// Runs `treatfirst verify --data-dir DIR` and returns whether it passed, with its output.
-pub fn verify(data_dir: &Path) -> (bool, String) {
+pub fn verify(ledger: &LedgerPlace) -> (bool, String) {
     let output = Command::new(env!("CARGO_BIN_EXE_treatfirst"))
         .arg("verify")
-        .arg("--data-dir")
-        .arg(data_dir)
+        .args(ledger.arguments())
+        .env_remove("TREATFIRST_DATA_DIR")
+        .env_remove("TREATFIRST_DATABASE_URL")
         .output()
         .expect("treatfirst verify runs");
     let text = format!(

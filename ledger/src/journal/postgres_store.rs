@@ -135,6 +135,14 @@ impl Connection {
     }
 }
 
+/// Closing a connection blocks on the driver's runtime too: the pool closes outside async.
+impl Drop for PostgresStore {
+    fn drop(&mut self) {
+        let idle = std::mem::take(&mut *self.idle_connections());
+        outside_async(move || drop(idle));
+    }
+}
+
 /// A connection taken from the pool; it goes back when dropped, unless it broke.
 struct Pooled<'a> {
     store: &'a PostgresStore,
@@ -166,6 +174,18 @@ impl Drop for Pooled<'_> {
             }
         }
     }
+}
+
+/// Runs `work` where the blocking driver may run: here, or on a scoped thread when this
+/// thread drives an async runtime.
+fn outside_async<T: Send>(work: impl FnOnce() -> T + Send) -> T {
+    if tokio::runtime::Handle::try_current().is_err() {
+        return work();
+    }
+    std::thread::scope(|scope| match scope.spawn(work).join() {
+        Ok(value) => value,
+        Err(panic) => std::panic::resume_unwind(panic),
+    })
 }
 
 fn backend(error: postgres::Error) -> StoreError {
@@ -206,28 +226,13 @@ impl PostgresStore {
             display,
             idle: Mutex::new(Vec::new()),
         };
-        store.migrate()?;
+        outside_async(|| store.migrate())?;
         Ok(store)
     }
 
     /// Where the database is (host, port, database; never the password).
     pub fn describe(&self) -> &str {
         &self.display
-    }
-
-    /// The schema versions applied, oldest first.
-    ///
-    /// # Errors
-    /// The database cannot be read.
-    pub fn schema_versions(&self) -> Result<Vec<i32>, StoreError> {
-        let mut client = self.config.connect(NoTls).map_err(backend)?;
-        let rows = client
-            .query(
-                "SELECT version FROM schema_migrations ORDER BY version",
-                &[],
-            )
-            .map_err(backend)?;
-        Ok(rows.iter().map(|row| row.get(0)).collect())
     }
 
     /// Applies pending migrations, each in its own transaction, under a table lock so that
@@ -287,6 +292,19 @@ impl PostgresStore {
         self.idle
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Runs `work` on a pooled connection. The driver is blocking and runs its own small
+    /// runtime, which may not start inside an async one: called from an async context (a
+    /// request handler), the work runs on a short-lived thread of its own.
+    fn with_connection<T: Send>(
+        &self,
+        work: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send,
+    ) -> Result<T, StoreError> {
+        outside_async(|| {
+            let mut connection = self.connection()?;
+            work(&mut connection)
+        })
     }
 
     fn connection(&self) -> Result<Pooled<'_>, StoreError> {
@@ -349,16 +367,17 @@ impl PostgresStore {
         token_hash: &[u8],
         grant_record: &[u8],
     ) -> Result<(), StoreError> {
-        let mut connection = self.connection()?;
-        connection
-            .client
-            .execute(
-                "INSERT INTO access_tokens (token_hash, grant_record) VALUES ($1, $2)
-                 ON CONFLICT (token_hash) DO UPDATE SET grant_record = EXCLUDED.grant_record",
-                &[&token_hash, &grant_record],
-            )
-            .map_err(backend)?;
-        Ok(())
+        self.with_connection(|connection| {
+            connection
+                .client
+                .execute(
+                    "INSERT INTO access_tokens (token_hash, grant_record) VALUES ($1, $2)
+                     ON CONFLICT (token_hash) DO UPDATE SET grant_record = EXCLUDED.grant_record",
+                    &[&token_hash, &grant_record],
+                )
+                .map_err(backend)?;
+            Ok(())
+        })
     }
 
     /// One access token's grant.
@@ -366,15 +385,16 @@ impl PostgresStore {
     /// # Errors
     /// The database failed.
     pub fn access_token(&self, token_hash: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        let mut connection = self.connection()?;
-        let row = connection
-            .client
-            .query_opt(
-                "SELECT grant_record FROM access_tokens WHERE token_hash = $1",
-                &[&token_hash],
-            )
-            .map_err(backend)?;
-        Ok(row.map(|row| row.get(0)))
+        self.with_connection(|connection| {
+            let row = connection
+                .client
+                .query_opt(
+                    "SELECT grant_record FROM access_tokens WHERE token_hash = $1",
+                    &[&token_hash],
+                )
+                .map_err(backend)?;
+            Ok(row.map(|row| row.get(0)))
+        })
     }
 
     /// Every access token's grant.
@@ -382,12 +402,13 @@ impl PostgresStore {
     /// # Errors
     /// The database failed.
     pub fn access_tokens(&self) -> Result<Vec<StoredAccessToken>, StoreError> {
-        let mut connection = self.connection()?;
-        let rows = connection
-            .client
-            .query("SELECT token_hash, grant_record FROM access_tokens", &[])
-            .map_err(backend)?;
-        Ok(rows.iter().map(|row| (row.get(0), row.get(1))).collect())
+        self.with_connection(|connection| {
+            let rows = connection
+                .client
+                .query("SELECT token_hash, grant_record FROM access_tokens", &[])
+                .map_err(backend)?;
+            Ok(rows.iter().map(|row| (row.get(0), row.get(1))).collect())
+        })
     }
 }
 
@@ -583,10 +604,10 @@ impl Iterator for RecordPages<'_> {
         if self.done {
             return None;
         }
+        let after = self.after;
         let page = self
             .store
-            .connection()
-            .and_then(|mut connection| read_records(&mut connection, self.after));
+            .with_connection(|connection| read_records(connection, after));
         match page {
             Ok(page) => {
                 self.done = (page.len() as i64) < RECORDS_PAGE;
@@ -605,13 +626,13 @@ impl Iterator for RecordPages<'_> {
 
 impl JournalStore for PostgresStore {
     fn last_record(&self) -> Result<Option<RawRecord>, StoreError> {
-        let mut connection = self.connection()?;
-        let statement = connection.statements.last_record.clone();
-        let row = connection
-            .client
-            .query_opt(&statement, &[])
-            .map_err(backend)?;
-        row.as_ref().map(record_from_row).transpose()
+        self.with_connection(|connection| {
+            let row = connection
+                .client
+                .query_opt(&connection.statements.last_record, &[])
+                .map_err(backend)?;
+            row.as_ref().map(record_from_row).transpose()
+        })
     }
 
     fn records_from(
@@ -653,15 +674,18 @@ impl JournalStore for PostgresStore {
             None => (0, -1),
         };
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let mut connection = self.connection()?;
-        let statement = connection.statements.account_entries.clone();
-        let rows = connection
-            .client
-            .query(&statement, &[&account.as_str(), &seq, &index, &limit])
-            .map_err(backend)?;
-        rows.iter()
-            .map(|row| decode_entry(row.get::<_, &[u8]>(0)))
-            .collect()
+        self.with_connection(|connection| {
+            let rows = connection
+                .client
+                .query(
+                    &connection.statements.account_entries,
+                    &[&account.as_str(), &seq, &index, &limit],
+                )
+                .map_err(backend)?;
+            rows.iter()
+                .map(|row| decode_entry(row.get::<_, &[u8]>(0)))
+                .collect()
+        })
     }
 
     fn last_entry_at(
@@ -669,23 +693,29 @@ impl JournalStore for PostgresStore {
         account: &AccountId,
         at: Timestamp,
     ) -> Result<Option<AccountEntry>, StoreError> {
-        let mut connection = self.connection()?;
-        let statement = connection.statements.last_entry_at.clone();
-        let row = connection
-            .client
-            .query_opt(&statement, &[&account.as_str(), &at.micros()])
-            .map_err(backend)?;
-        row.map(|row| decode_entry(row.get::<_, &[u8]>(0)))
-            .transpose()
+        self.with_connection(|connection| {
+            let row = connection
+                .client
+                .query_opt(
+                    &connection.statements.last_entry_at,
+                    &[&account.as_str(), &at.micros()],
+                )
+                .map_err(backend)?;
+            row.map(|row| decode_entry(row.get::<_, &[u8]>(0)))
+                .transpose()
+        })
     }
 
     fn size_on_disk(&self) -> Option<u64> {
-        let mut connection = self.connection().ok()?;
-        let row = connection
-            .client
-            .query_one("SELECT pg_database_size(current_database())", &[])
-            .ok()?;
-        u64::try_from(row.get::<_, i64>(0)).ok()
+        self.with_connection(|connection| {
+            let row = connection
+                .client
+                .query_one("SELECT pg_database_size(current_database())", &[])
+                .map_err(backend)?;
+            Ok(u64::try_from(row.get::<_, i64>(0)).ok())
+        })
+        .ok()
+        .flatten()
     }
 
     fn kind_marker(&self) -> Option<&dyn KindMarker> {
@@ -700,25 +730,27 @@ impl JournalStore for PostgresStore {
 /// The journal's kind, in `journal_meta`.
 impl KindMarker for PostgresStore {
     fn read_kind(&self) -> Result<Option<Vec<u8>>, StoreError> {
-        let mut connection = self.connection()?;
-        let row = connection
-            .client
-            .query_opt("SELECT value FROM journal_meta WHERE name = 'kind'", &[])
-            .map_err(backend)?;
-        Ok(row.map(|row| row.get(0)))
+        self.with_connection(|connection| {
+            let row = connection
+                .client
+                .query_opt("SELECT value FROM journal_meta WHERE name = 'kind'", &[])
+                .map_err(backend)?;
+            Ok(row.map(|row| row.get(0)))
+        })
     }
 
     fn write_kind(&self, kind: JournalKind) -> Result<(), StoreError> {
-        let mut connection = self.connection()?;
-        connection
-            .client
-            .execute(
-                "INSERT INTO journal_meta (name, value) VALUES ('kind', $1)
-                 ON CONFLICT (name) DO NOTHING",
-                &[&kind.as_str().as_bytes()],
-            )
-            .map_err(backend)?;
-        Ok(())
+        self.with_connection(|connection| {
+            connection
+                .client
+                .execute(
+                    "INSERT INTO journal_meta (name, value) VALUES ('kind', $1)
+                     ON CONFLICT (name) DO NOTHING",
+                    &[&kind.as_str().as_bytes()],
+                )
+                .map_err(backend)?;
+            Ok(())
+        })
     }
 }
 

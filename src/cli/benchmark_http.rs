@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 use serde_json::{json, Value};
+use treatfirst_ledger::journal::ScratchDatabase;
 
 use super::benchmark::percentile;
 
@@ -37,14 +38,29 @@ pub struct HttpBenchmark {
     /// HTTP worker threads of the server (default: one per core).
     #[arg(long)]
     workers: Option<usize>,
+    /// Run the server on the shared store: a fresh database is created on this PostgreSQL
+    /// server for the run (and dropped after), instead of a temporary data directory.
+    #[arg(long)]
+    database_url: Option<String>,
 }
 
 const HOSPITALS: usize = 8;
 
 pub fn run(settings: HttpBenchmark) -> anyhow::Result<()> {
     let directory = tempfile::tempdir()?;
+    let database = settings
+        .database_url
+        .as_deref()
+        .map(ScratchDatabase::create)
+        .transpose()
+        .context("creating the benchmark's database")?;
     let admin = format!("bench-{}", std::process::id());
-    let mut server = Server::start(&directory.path().join("data"), &admin, settings.workers)?;
+    let mut server = Server::start(
+        &directory.path().join("data"),
+        database.as_ref().map(ScratchDatabase::url),
+        &admin,
+        settings.workers,
+    )?;
     let base = server.base_url.clone();
     let outcome = drive(&base, &admin, &settings);
     let rss = server.resident_mib();
@@ -319,6 +335,7 @@ struct Server {
 impl Server {
     fn start(
         data_dir: &std::path::Path,
+        database_url: Option<&str>,
         admin: &str,
         workers: Option<usize>,
     ) -> anyhow::Result<Server> {
@@ -327,6 +344,7 @@ impl Server {
             .arg("serve")
             .env("TREATFIRST_BIND", "127.0.0.1:0")
             .env("TREATFIRST_DATA_DIR", data_dir)
+            .env("TREATFIRST_DATABASE_URL", database_url.unwrap_or(""))
             .env("TREATFIRST_ADMIN_TOKEN", admin)
             // Per-request logs at info would measure the terminal, not the service.
             .env("TREATFIRST_LOG", "warn")

@@ -70,7 +70,7 @@ export function lineChart({ name, title, description, series, xLabel, yLabel, yT
   const height = 240;
   const left = 62;
   const right = 14;
-  const top = 14;
+  const top = 26;
   const bottom = 44;
   const plotWidth = WIDTH - left - right;
   const plotHeight = height - top - bottom;
@@ -92,10 +92,7 @@ export function lineChart({ name, title, description, series, xLabel, yLabel, yT
     grid.push(s("text", { x: xAt(x), y: top + plotHeight + 16, "text-anchor": "middle" }, String(x)));
   }
   grid.push(s("text", { x: left + plotWidth / 2, y: height - 6, "text-anchor": "middle" }, xLabel));
-  grid.push(s("text", {
-    x: 12, y: top + plotHeight / 2, "text-anchor": "middle",
-    transform: `rotate(-90 12 ${top + plotHeight / 2})`,
-  }, yLabel));
+  grid.push(s("text", { x: 4, y: 12 }, yLabel));
   const lines = series.map((line, index) => {
     const colour = `series-${index % SERIES_COLOURS}`;
     const coordinates = line.points.map((point) => `${xAt(point.x)},${yAt(point.y)}`).join(" ");

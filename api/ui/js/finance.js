@@ -37,8 +37,9 @@ export function render() {
       h("p", { class: "hint", dataset: { asOf: aging.as_of }, id: "finance-as-of" },
         t("finance.asOf", { time: dateTime(aging.as_of) })),
       headlinePanel(headline),
-      h("div", { class: "columns" }, agingPanel(aging), defaultsPanel(defaults)),
+      agingPanel(aging),
       agingByHospitalPanel(aging),
+      defaultsPanel(defaults),
       vintagePanel(defaults),
       writeOffPanel(writeOffs));
   }
@@ -71,7 +72,7 @@ function agingPanel(aging) {
     className: `bucket-${BUCKETS.indexOf(bucket.bucket)}`,
   }));
   const list = rows.map((row) => `${row.label} ${row.text}`).join("; ");
-  return panel("aging", t("aging.title"),
+  return panel("aging", t("aging.title"), h("div", { class: "side-by-side" },
     barChart({
       name: "aging",
       title: t("aging.chartTitle"),
@@ -91,7 +92,7 @@ function agingPanel(aging) {
         cells: [t(`bucket.${bucket.bucket}`), money(bucket.amount), count(bucket.count)],
       })),
       footer: [t("total"), money(aging.total), count(aging.count)],
-    }));
+    })));
 }
 
 function agingByHospitalPanel(aging) {
@@ -130,7 +131,6 @@ function defaultsPanel(defaults) {
     text: rate(hospital.default_rate_by_amount),
   }));
   return panel("defaults", t("defaults.title"), range, cards("defaults", figures),
-    h("h3", null, t("defaults.byHospital")),
     barChart({
       name: "defaults-hospitals",
       title: t("defaults.chartTitle"),

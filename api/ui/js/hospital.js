@@ -143,7 +143,7 @@ function settlementsPanel(settled) {
           money(settlement.financed),
           money(settlement.collect_now),
           dateTime(settlement.due_at),
-          t(`visitStatus.${settlement.status}`),
+          settlement.status === "settled" ? t("visitStatus.settledNothingOwed") : t(`visitStatus.${settlement.status}`),
         ],
       })),
       footer: [t("total"), "", "", money(totals.total), money(totals.fund_paid), money(totals.msa_paid),

@@ -182,6 +182,14 @@ function words(visit) {
   return sentences.join(" ");
 }
 
+/** A settled visit with nothing left to repay is "settled", not "to repay". */
+function statusText(visit) {
+  if (visit.status === "settled" && !isOwing(visit)) {
+    return t("visitStatus.settledNothingOwed");
+  }
+  return t(`visitStatus.${visit.status}`);
+}
+
 function visitCard(visit) {
   const pastDue = isOwing(visit) && PAST_DUE.includes(visit.status);
   const settled = visit.settlement;
@@ -204,7 +212,7 @@ function visitCard(visit) {
   },
   h("header", null,
     h("h3", { id: headingId }, t("visit.heading", { hospital: visit.hospital_id, visit: visit.visit_id })),
-    h("span", { class: `badge ${visit.status}`, dataset: { field: "status" } }, t(`visitStatus.${visit.status}`))),
+    h("span", { class: `badge ${visit.status}`, dataset: { field: "status-label" } }, statusText(visit))),
   h("p", { class: "hint" }, t(`kind.${visit.kind}`)),
   h("dl", null, rows.map(([label, value, field]) => [h("dt", null, label), h("dd", { dataset: { field } }, value)])),
   settled ? split(settled) : null,

@@ -1,7 +1,7 @@
 //! The UI over plain HTTP on the real server (no browser needed): where it lives, how it is
 //! served, and that it is the same binary's (nothing read from disk, nothing from elsewhere).
 
-use crate::support::simulated_server;
+use crate::support::empty_server;
 
 fn get(server: &crate::support::Server, path: &str) -> ureq::Response {
     let agent = ureq::AgentBuilder::new().redirects(0).build();
@@ -13,7 +13,7 @@ fn get(server: &crate::support::Server, path: &str) -> ureq::Response {
 
 #[test]
 fn the_ui_is_served_under_ui_with_a_strict_policy() {
-    let server = simulated_server();
+    let server = empty_server();
     let redirect = get(&server, "/ui");
     assert_eq!(redirect.status(), 308);
     assert_eq!(redirect.header("location"), Some("/ui/"));

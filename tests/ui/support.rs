@@ -1,13 +1,15 @@
-//! The server the browser tests drive: `treatfirst simulate` writes a small city into a
-//! temporary data directory (a deterministic seed, simulated up to about now), then
-//! `treatfirst serve` runs on it on port 0; a few visits of today are added over the API.
+//! The server the browser tests drive: `treatfirst simulate` writes a small city (a
+//! deterministic seed, simulated up to about now) once; each test copies it into its own
+//! temporary data directory and runs `treatfirst serve` on it on port 0; a few visits of
+//! today are added over the API.
 //! Also: a plain HTTP client for the API (to read the figures the pages must show) and the
 //! formatting rules of the pages (amounts grouped by thousands, times in UTC+8).
 
 use std::io::{BufRead, BufReader};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use chrono::{DateTime, FixedOffset, Utc};
 use serde_json::{json, Value};
@@ -69,11 +71,86 @@ fn simulate(data_dir: &Path) {
     );
 }
 
-/// Simulates the city and starts the server on it.
+/// The simulated city, simulated once per day's length and build of the binary and kept in
+/// `CARGO_TARGET_TMPDIR` (tests copy it: simulating takes seconds, copying milliseconds).
+fn simulated_city() -> PathBuf {
+    static CITY: Mutex<Option<PathBuf>> = Mutex::new(None);
+    let mut city = CITY.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(path) = city.as_ref() {
+        return path.clone();
+    }
+    let binary = Path::new(env!("CARGO_BIN_EXE_treatfirst"));
+    let built = binary
+        .metadata()
+        .and_then(|metadata| metadata.modified())
+        .ok()
+        .and_then(|modified| modified.duration_since(UNIX_EPOCH).ok())
+        .map_or(0, |since| since.as_secs());
+    let key = format!(
+        "ui-city-{PATIENTS}p-{HOSPITALS}h-seed{SEED}-{}d-{built}",
+        simulated_days()
+    );
+    let root = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let path = root.join(&key);
+    if !path.join(COMPLETE).exists() {
+        // Older cities (another day, another build) go.
+        for entry in std::fs::read_dir(root).into_iter().flatten().flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.starts_with("ui-city-") && name != key {
+                let _ = std::fs::remove_dir_all(entry.path());
+            }
+        }
+        let staging = tempfile::Builder::new()
+            .prefix("ui-staging-")
+            .tempdir_in(root)
+            .expect("a staging directory");
+        simulate(&staging.path().join("data"));
+        std::fs::write(staging.path().join(COMPLETE), b"").expect("the marker");
+        // Another test binary may have finished first: then its city is used.
+        if std::fs::rename(staging.path(), &path).is_err() {
+            assert!(
+                path.join(COMPLETE).exists(),
+                "{} is incomplete",
+                path.display()
+            );
+        }
+    }
+    *city = Some(path.clone());
+    path
+}
+
+/// Written last into a simulated city's directory.
+const COMPLETE: &str = "complete";
+
+fn copy_directory(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("a directory");
+    for entry in std::fs::read_dir(from).expect("a directory to copy") {
+        let entry = entry.expect("an entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("a file type").is_dir() {
+            copy_directory(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("a copy");
+        }
+    }
+}
+
+/// Starts the server on a copy of the simulated city.
 pub fn simulated_server() -> Server {
     let data = tempfile::tempdir().expect("a temporary directory");
     let data_dir = data.path().join("data");
-    simulate(&data_dir);
+    copy_directory(&simulated_city().join("data"), &data_dir);
+    start(data, data_dir)
+}
+
+/// Starts the server on an empty data directory.
+pub fn empty_server() -> Server {
+    let data = tempfile::tempdir().expect("a temporary directory");
+    let data_dir = data.path().join("data");
+    start(data, data_dir)
+}
+
+fn start(data: tempfile::TempDir, data_dir: PathBuf) -> Server {
     let mut child = Command::new(env!("CARGO_BIN_EXE_treatfirst"))
         .arg("serve")
         .env("TREATFIRST_BIND", "127.0.0.1:0")

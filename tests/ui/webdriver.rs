@@ -366,6 +366,7 @@ impl Browser {
             .unwrap_or(window.1)
             .clamp(window.1, SCREENSHOT_HEIGHT_MAX);
         self.resize((window.0, height));
+        self.execute("window.scrollTo(0, 0)", json!([]));
         let encoded = self.command("GET", "/screenshot", None);
         self.resize(window);
         let png = decode_base64(encoded.as_str().expect("a base64 screenshot"));

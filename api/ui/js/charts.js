@@ -32,8 +32,8 @@ function scale(value, maximum, length) {
  */
 export function barChart({ name, title, description, rows }) {
   const rowHeight = 30;
-  const labelWidth = 100;
-  const valueSpace = 110;
+  const labelWidth = 104;
+  const valueSpace = 116;
   const barSpace = WIDTH - labelWidth - valueSpace;
   const height = rows.length * rowHeight + 16;
   const maximum = rows.reduce((largest, row) => (row.value > largest ? row.value : largest), 0n);
@@ -68,7 +68,7 @@ export function barChart({ name, title, description, rows }) {
  */
 export function lineChart({ name, title, description, series, xLabel, yLabel, yText }) {
   const height = 240;
-  const left = 62;
+  const left = 72;
   const right = 14;
   const top = 26;
   const bottom = 44;
@@ -92,7 +92,7 @@ export function lineChart({ name, title, description, series, xLabel, yLabel, yT
     grid.push(s("text", { x: xAt(x), y: top + plotHeight + 16, "text-anchor": "middle" }, String(x)));
   }
   grid.push(s("text", { x: left + plotWidth / 2, y: height - 6, "text-anchor": "middle" }, xLabel));
-  grid.push(s("text", { x: 4, y: 12 }, yLabel));
+  grid.push(s("text", { x: 4, y: 14 }, yLabel));
   const lines = series.map((line, index) => {
     const colour = `series-${index % SERIES_COLOURS}`;
     const coordinates = line.points.map((point) => `${xAt(point.x)},${yAt(point.y)}`).join(" ");

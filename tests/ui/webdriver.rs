@@ -360,11 +360,13 @@ impl Browser {
     /// Saves a screenshot of the whole page as `target/ui-screenshots/<test>-<step>.png`
     /// (the window grows to the page's height for it, then returns to `window`).
     pub fn screenshot(&self, step: &str, window: (u64, u64)) -> PathBuf {
-        let height = self
-            .execute("return document.documentElement.scrollHeight", json!([]))
-            .as_u64()
-            .unwrap_or(window.1)
-            .clamp(window.1, SCREENSHOT_HEIGHT_MAX);
+        // The window is taller than the page's viewport by the browser's own frame.
+        let sizes = self.execute(
+            "return [document.documentElement.scrollHeight, window.outerHeight - window.innerHeight]",
+            json!([]),
+        );
+        let [page, frame] = [0, 1].map(|index| sizes[index].as_u64().unwrap_or(0));
+        let height = (page + frame).clamp(window.1, SCREENSHOT_HEIGHT_MAX);
         self.resize((window.0, height));
         self.execute("window.scrollTo(0, 0)", json!([]));
         let encoded = self.command("GET", "/screenshot", None);

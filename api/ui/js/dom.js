@@ -61,8 +61,9 @@ export function uniqueId(prefix) {
  * A table inside a horizontal scroller.
  * columns: [{label, numeric?}]; rows: [{cells: [text|Node], class?, dataset?}];
  * footer: [text|Node] or null. `name` becomes data-table for the tests and scripts.
+ * `captionShown: false` keeps a caption that repeats the panel's heading for screen readers.
  */
-export function table({ name, caption, columns, rows, footer }) {
+export function table({ name, caption, columns, rows, footer, captionShown = true }) {
   const head = h("thead", null, h("tr", null, columns.map((column) =>
     h("th", { scope: "col", class: column.numeric ? "number" : null }, column.label))));
   const body = h("tbody", null, rows.map((row) => h("tr", { class: row.class, dataset: row.dataset },
@@ -74,7 +75,8 @@ export function table({ name, caption, columns, rows, footer }) {
       ? h("th", { scope: "row" }, cell)
       : h("td", { class: columns[index].numeric ? "number" : null }, cell)))))
     : null;
-  const element = h("table", { dataset: { table: name } }, h("caption", null, caption), head, body, foot);
+  const captionElement = h("caption", { class: captionShown ? null : "sr-only" }, caption);
+  const element = h("table", { dataset: { table: name } }, captionElement, head, body, foot);
   return h("div", { class: "table-scroll", tabindex: "0", role: "region", "aria-label": caption }, element);
 }
 

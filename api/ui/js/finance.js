@@ -98,6 +98,7 @@ function agingPanel(aging) {
 function agingByHospitalPanel(aging) {
   return panel("aging-hospitals", t("aging.byHospital"), table({
     name: "aging-hospitals",
+    captionShown: false,
     caption: t("aging.byHospital"),
     columns: [
       { label: t("col.hospital") },

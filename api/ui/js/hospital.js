@@ -64,6 +64,7 @@ function openPanel(open) {
     truncated(open.visits, open.count),
     table({
       name: "open-visits",
+    captionShown: false,
       caption: t("hospital.open"),
       columns: [
         { label: t("col.visit") },
@@ -118,6 +119,7 @@ function settlementsPanel(settled) {
     truncated(settled.settlements, settled.count),
     table({
       name: "settlements",
+    captionShown: false,
       caption: t("hospital.settlements", { date: settled.date }),
       columns: [
         { label: t("col.visit") },

@@ -472,6 +472,11 @@ export function t(key, parameters = {}) {
   return text.replace(/\{(\w+)\}/g, (whole, name) => (name in parameters ? String(parameters[name]) : whole));
 }
 
+/** Sentences as one paragraph: spaced in English, not in Chinese. */
+export function sentences(list) {
+  return list.join(current === "zh-CN" ? "" : " ");
+}
+
 /** Translates the static text under `root`. */
 export function translate(root = document) {
   for (const element of root.querySelectorAll("[data-i18n]")) {

@@ -5,7 +5,7 @@
 import { get, segment } from "./api.js";
 import { cards, fill, h, table } from "./dom.js";
 import { dateTime, fen, money, sumAmounts } from "./format.js";
-import { t } from "./i18n.js";
+import { sentences, t } from "./i18n.js";
 
 const PAST_DUE = ["overdue", "defaulted", "written_off"];
 
@@ -50,16 +50,16 @@ function summary(patient) {
   for (const figure of figures) {
     figure.value = money(figure.raw);
   }
-  const sentences = [];
+  const said = [];
   if (fen(patient.outstanding) === 0n) {
-    sentences.push(t("patient.nothing"));
+    said.push(t("patient.nothing"));
   } else {
-    sentences.push(t("patient.owing", { amount: money(patient.outstanding) }));
-    sentences.push(overdue
+    said.push(t("patient.owing", { amount: money(patient.outstanding) }));
+    said.push(overdue
       ? t("patient.overdueNote", { amount: money(patient.overdue) })
       : t("patient.onTime"));
   }
-  sentences.push(t("patient.creditNote", {
+  said.push(t("patient.creditNote", {
     limit: money(patient.credit_limit),
     available: money(patient.available_credit),
   }));
@@ -69,7 +69,7 @@ function summary(patient) {
       h("span", { class: `badge ${patient.status}`, dataset: { field: "status", value: patient.status } },
         t(`status.${patient.status}`))),
     cards("patient", figures),
-    h("p", { class: "lead", dataset: { field: "summary" } }, sentences.join(" ")));
+    h("p", { class: "lead", dataset: { field: "summary" } }, sentences(said)));
 }
 
 function byHospital(visits) {
@@ -112,6 +112,7 @@ function byHospital(visits) {
   ];
   return h("section", { class: "panel", "aria-labelledby": "patient-hospitals-title" }, title, table({
     name: "patient-hospitals",
+    captionShown: false,
     caption: t("patient.byHospital"),
     columns: [
       { label: t("col.hospital") },
@@ -158,7 +159,7 @@ function words(visit) {
   if (visit.status === "cancelled" || !settlement) {
     return t("visit.cancelledWords");
   }
-  const sentences = [t("visit.settledWords", {
+  const said = [t("visit.settledWords", {
     total: money(settlement.total),
     fund: money(settlement.fund_paid),
     msa: money(settlement.msa_paid),
@@ -166,20 +167,20 @@ function words(visit) {
     collected: money(settlement.collect_now),
   })];
   if (isOwing(visit) && PAST_DUE.includes(visit.status)) {
-    sentences.push(t("visit.overdueWords", { due: dateTime(visit.due_at), outstanding: money(visit.outstanding) }));
+    said.push(t("visit.overdueWords", { due: dateTime(visit.due_at), outstanding: money(visit.outstanding) }));
   } else if (isOwing(visit)) {
-    sentences.push(t("visit.owingWords", {
+    said.push(t("visit.owingWords", {
       paid: money(visit.paid), outstanding: money(visit.outstanding), due: dateTime(visit.due_at),
     }));
   } else if (fen(visit.paid) > 0n) {
-    sentences.push(t("visit.paidWords", { paid: money(visit.paid) }));
+    said.push(t("visit.paidWords", { paid: money(visit.paid) }));
   } else {
-    sentences.push(t("visit.nothingWords"));
+    said.push(t("visit.nothingWords"));
   }
   if (fen(visit.refund_owed) > 0n) {
-    sentences.push(t("visit.refundWords", { amount: money(visit.refund_owed) }));
+    said.push(t("visit.refundWords", { amount: money(visit.refund_owed) }));
   }
-  return sentences.join(" ");
+  return sentences(said);
 }
 
 /** A settled visit with nothing left to repay is "settled", not "to repay". */

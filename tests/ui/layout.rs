@@ -147,10 +147,7 @@ fn the_language_switch_shows_chinese_text_with_the_same_figures() {
     );
     // The figures do not change with the language.
     assert_eq!(cards(&browser, "patient"), figures);
-    let visit = server.get(
-        &format!("/v1/hospitals/H0000/visits/UI-V3"),
-        &fixture.hospital,
-    );
+    let visit = server.get("/v1/hospitals/H0000/visits/UI-V3", &fixture.hospital);
     let settlement = &visit["settlement"];
     let expected = format!(
         "本次费用 {}：医保统筹基金支付 {}，个人医保账户支付 {}；{} 计入您的信用额度（先看病后付费），{} 已在窗口收取。",

@@ -8,6 +8,7 @@ mod bad_input;
 mod concurrency;
 mod crash;
 mod fuzz;
+mod hospital_desk;
 mod nodes;
 mod idempotency;
 mod operations;

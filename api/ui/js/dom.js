@@ -59,21 +59,23 @@ export function uniqueId(prefix) {
 
 /**
  * A table inside a horizontal scroller.
- * columns: [{label, numeric?}]; rows: [{cells: [text|Node], class?, dataset?}];
+ * columns: [{label, numeric?, wrap?}] (cells stay on one line unless `wrap`);
+ * rows: [{cells: [text|Node], class?, dataset?}];
  * footer: [text|Node] or null. `name` becomes data-table for the tests and scripts.
  * `captionShown: false` keeps a caption that repeats the panel's heading for screen readers.
  */
 export function table({ name, caption, columns, rows, footer, captionShown = true }) {
+  const kind = (column) => [column.numeric ? "number" : "", column.wrap ? "wrap" : ""].join(" ").trim() || null;
   const head = h("thead", null, h("tr", null, columns.map((column) =>
-    h("th", { scope: "col", class: column.numeric ? "number" : null }, column.label))));
+    h("th", { scope: "col", class: kind(column) }, column.label))));
   const body = h("tbody", null, rows.map((row) => h("tr", { class: row.class, dataset: row.dataset },
-    row.cells.map((cell, index) => (index === 0 && row.header !== false
-      ? h("th", { scope: "row", class: columns[index].numeric ? "number" : null }, cell)
-      : h("td", { class: columns[index].numeric ? "number" : null }, cell))))));
+    row.cells.map((cell, index) => (index === 0
+      ? h("th", { scope: "row", class: kind(columns[index]) }, cell)
+      : h("td", { class: kind(columns[index]) }, cell))))));
   const foot = footer
     ? h("tfoot", null, h("tr", null, footer.map((cell, index) => (index === 0
       ? h("th", { scope: "row" }, cell)
-      : h("td", { class: columns[index].numeric ? "number" : null }, cell)))))
+      : h("td", { class: kind(columns[index]) }, cell)))))
     : null;
   const captionElement = h("caption", { class: captionShown ? null : "sr-only" }, caption);
   const element = h("table", { dataset: { table: name } }, captionElement, head, body, foot);

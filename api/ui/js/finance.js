@@ -298,7 +298,7 @@ function lineTable(name, caption, lines, kind) {
       { label: fund ? t("col.visit") : t("col.channel") },
       { label: t("col.amount"), numeric: true },
       { label: t("col.expected"), numeric: true },
-      { label: t("col.reason") },
+      { label: t("col.reason"), wrap: true },
     ],
     rows: listed.map((line) => ({
       cells: [
@@ -327,7 +327,7 @@ function renderReconciliation() {
       table({
         name: "reconciliation-errors",
         caption: t("recon.errorsCaption"),
-        columns: [{ label: t("col.line"), numeric: true }, { label: t("col.reason") }],
+        columns: [{ label: t("col.line"), numeric: true }, { label: t("col.reason"), wrap: true }],
         rows: errors.map((error) => ({ cells: [String(error.line), error.message] })),
       }));
     return;

@@ -203,7 +203,10 @@ function visitCard(visit) {
       : [t("visit.opened"), dateTime(visit.timeline.opened_at), "opened_at"],
   ];
   if (settled) {
-    rows.push([t("visit.due"), dateTime(visit.due_at), "due_at"]);
+    // A due date matters only for what was put on the credit line.
+    if (fen(settled.financed) > 0n) {
+      rows.push([t("visit.due"), dateTime(visit.due_at), "due_at"]);
+    }
     rows.push([t("visit.toPay"), money(visit.outstanding), "outstanding"]);
   }
   return h("li", {

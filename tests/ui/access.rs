@@ -65,13 +65,17 @@ fn signing_in_keeps_the_token_in_the_tab_and_shows_the_page_of_its_role() {
     submit_token(&browser, "tf_0123456789abcdef");
     browser.wait_until(
         "the refusal",
-        "return document.getElementById('sign-in-error').textContent !== ''",
+        "return document.getElementById('sign-in-error').textContent \
+           === 'This token was not accepted.'",
         json!([]),
     );
-    assert_eq!(
-        browser.text_of("#sign-in-error"),
-        "This token was not accepted."
-    );
+    assert!(!browser
+        .execute(
+            "return document.getElementById('sign-in').hidden",
+            json!([])
+        )
+        .as_bool()
+        .unwrap());
     assert_eq!(stored(&browser)["token"], json!(null));
     browser.screenshot("refused", DESKTOP);
     // The refused whoami is the one error the console may show.

@@ -342,7 +342,11 @@ fn another_range_shows_that_range_s_default_rates() {
         "return document.getElementById('finance-as-of').dataset.asOf",
         json!([]),
     ));
-    assert!(as_of_now >= as_of);
+    let instant = |text: &str| chrono::DateTime::parse_from_rfc3339(text).expect("an instant");
+    assert!(
+        instant(&as_of_now) >= instant(&as_of),
+        "{as_of_now} before {as_of}"
+    );
     let defaults = server.get(
         &format!(
             "/v1/reports/defaults?from=2026-01-01&to=2026-02-28&as_of={}",

@@ -308,6 +308,17 @@ pub struct EngineStats {
     pub records: AtomicU64,
 }
 
+impl EngineStats {
+    /// Counts a durable batch (a group that wrote no record is not a commit group).
+    fn count_durable(&self, records: usize, commands: usize) {
+        if records > 0 {
+            self.commit_groups.fetch_add(1, Ordering::Relaxed);
+        }
+        self.commands.fetch_add(commands as u64, Ordering::Relaxed);
+        self.records.fetch_add(records as u64, Ordering::Relaxed);
+    }
+}
+
 struct Shared<M> {
     state: RwLock<M>,
     store: Arc<dyn JournalStore>,
@@ -704,18 +715,7 @@ fn flush_loop<M: StateMachine>(
             std::mem::take(&mut state.staged)
         };
         pipeline.room.notify_one();
-        let mut records = Vec::with_capacity(batch.changes.len());
-        for (timestamp, payload) in std::mem::take(&mut batch.changes) {
-            seq += 1;
-            let record = RawRecord {
-                seq,
-                timestamp,
-                prev_hash: hash,
-                payload,
-            };
-            hash = record.hash();
-            records.push(record);
-        }
+        let records = chain_records(std::mem::take(&mut batch.changes), &mut seq, &mut hash);
         let written = if records.is_empty() {
             Ok(())
         } else {
@@ -723,17 +723,7 @@ fn flush_loop<M: StateMachine>(
         };
         match written {
             Ok(()) => {
-                if !records.is_empty() {
-                    shared.stats.commit_groups.fetch_add(1, Ordering::Relaxed);
-                }
-                shared
-                    .stats
-                    .commands
-                    .fetch_add(batch.commands as u64, Ordering::Relaxed);
-                shared
-                    .stats
-                    .records
-                    .fetch_add(records.len() as u64, Ordering::Relaxed);
+                shared.stats.count_durable(records.len(), batch.commands);
                 drop(records);
                 for (reply, replies) in batch.replies {
                     reply(Ok(replies));
@@ -826,19 +816,8 @@ fn shared_write_loop<M: StateMachine>(
         let now = clock.now().max(head.timestamp);
         let mut next_seq = head.seq + 1;
         let executed = execute_group(shared, &mut group, now, &mut next_seq);
-        let mut records = Vec::with_capacity(executed.changes.len());
         let (mut seq, mut hash) = (head.seq, head.hash);
-        for (timestamp, payload) in executed.changes {
-            seq += 1;
-            let record = RawRecord {
-                seq,
-                timestamp,
-                prev_hash: hash,
-                payload,
-            };
-            hash = record.hash();
-            records.push(record);
-        }
+        let records = chain_records(executed.changes, &mut seq, &mut hash);
         match lease.commit(&records, &executed.entries) {
             Ok(()) => {
                 if let Some(last) = records.last() {
@@ -847,16 +826,8 @@ fn shared_write_loop<M: StateMachine>(
                         hash,
                         timestamp: last.timestamp,
                     };
-                    shared.stats.commit_groups.fetch_add(1, Ordering::Relaxed);
                 }
-                shared
-                    .stats
-                    .commands
-                    .fetch_add(executed.commands as u64, Ordering::Relaxed);
-                shared
-                    .stats
-                    .records
-                    .fetch_add(records.len() as u64, Ordering::Relaxed);
+                shared.stats.count_durable(records.len(), executed.commands);
                 for (reply, replies) in executed.replies {
                     reply(Ok(replies));
                 }
@@ -877,6 +848,28 @@ fn shared_write_loop<M: StateMachine>(
             }
         }
     }
+}
+
+/// Numbers encoded changes after `seq` and chains each to the hash before it, leaving `seq`
+/// and `hash` at the last record.
+fn chain_records(
+    changes: Vec<(Timestamp, Vec<u8>)>,
+    seq: &mut u64,
+    hash: &mut RecordHash,
+) -> Vec<RawRecord> {
+    let mut records = Vec::with_capacity(changes.len());
+    for (timestamp, payload) in changes {
+        *seq += 1;
+        let record = RawRecord {
+            seq: *seq,
+            timestamp,
+            prev_hash: *hash,
+            payload,
+        };
+        *hash = record.hash();
+        records.push(record);
+    }
+    records
 }
 
 /// Replays what other writers appended after `head` (no lease: reading only).

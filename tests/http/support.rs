@@ -5,7 +5,9 @@
 //! server gets a database of its own on the server `TREATFIRST_TEST_DATABASE_URL` names, and
 //! the same suite runs against the shared store.
 
-use std::io::{BufRead, BufReader};
+#[path = "../common/listening.rs"]
+mod listening;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -120,7 +122,6 @@ pub fn start_on(ledger: &LedgerPlace, environment: &[(&str, &str)]) -> App {
         .env("TREATFIRST_ADMIN_TOKEN", ADMIN_TOKEN)
         .env("TREATFIRST_LOG", "warn")
         .env("TREATFIRST_WORKERS", "2")
-        .stdout(Stdio::piped())
         .stderr(Stdio::inherit());
     match &ledger.database {
         Some(database) => command.env("TREATFIRST_DATABASE_URL", database.url()),
@@ -129,25 +130,7 @@ pub fn start_on(ledger: &LedgerPlace, environment: &[(&str, &str)]) -> App {
     for (name, value) in environment {
         command.env(name, value);
     }
-    let mut child = command.spawn().expect("the treatfirst binary starts");
-    let stdout = child.stdout.take().expect("piped stdout");
-    let mut lines = BufReader::new(stdout).lines();
-    let started = Instant::now();
-    let base_url = loop {
-        let line = lines
-            .next()
-            .unwrap_or_else(|| panic!("the server exited before listening: {:?}", child.try_wait()))
-            .expect("stdout is text");
-        if let Some(url) = line.strip_prefix("listening on ") {
-            break url.trim().to_owned();
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "no listening line"
-        );
-    };
-    // Keep draining stdout so the server never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
+    let (child, base_url) = listening::spawn_listening(command);
     App {
         base_url,
         ledger: ledger.clone(),

@@ -5,11 +5,13 @@
 //! Also: a plain HTTP client for the API (to read the figures the pages must show) and the
 //! formatting rules of the pages (amounts grouped by thousands, times in UTC+8).
 
-use std::io::{BufRead, BufReader};
+#[path = "../common/listening.rs"]
+mod listening;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Mutex, PoisonError};
-use std::time::{Duration, Instant, UNIX_EPOCH};
+use std::time::{Duration, UNIX_EPOCH};
 
 use chrono::{DateTime, FixedOffset, Utc};
 use serde_json::{json, Value};
@@ -151,35 +153,17 @@ pub fn empty_server() -> Server {
 }
 
 fn start(data: tempfile::TempDir, data_dir: PathBuf) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_treatfirst"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_treatfirst"));
+    command
         .arg("serve")
         .env("TREATFIRST_BIND", "127.0.0.1:0")
         .env("TREATFIRST_DATA_DIR", &data_dir)
         .env("TREATFIRST_ADMIN_TOKEN", ADMIN_TOKEN)
         .env("TREATFIRST_LOG", "warn")
         .env("TREATFIRST_WORKERS", "2")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("the treatfirst binary starts");
-    let stdout = child.stdout.take().expect("piped stdout");
-    let mut lines = BufReader::new(stdout).lines();
-    let started = Instant::now();
-    let base_url = loop {
-        let line = lines
-            .next()
-            .unwrap_or_else(|| panic!("the server exited before listening: {:?}", child.try_wait()))
-            .expect("stdout is text");
-        if let Some(url) = line.strip_prefix("listening on ") {
-            break url.trim().to_owned();
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "no listening line"
-        );
-    };
-    // Keep draining stdout so the server never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
+        .env_remove("TREATFIRST_DATABASE_URL")
+        .stderr(Stdio::inherit());
+    let (child, base_url) = listening::spawn_listening(command);
     Server {
         base_url,
         child,

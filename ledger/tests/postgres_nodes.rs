@@ -229,3 +229,92 @@ fn two_nodes_never_hold_more_than_the_credit_line_nor_apply_a_payment_twice() {
         verification.report.problems
     );
 }
+
+#[test]
+fn two_nodes_settling_one_patient_use_the_deductible_and_the_cap_once() {
+    let Some(server) = database_server() else {
+        return;
+    };
+    let Nodes {
+        nodes,
+        store,
+        _database: _scratch,
+    } = two_nodes(&server);
+    let band = r#"[{"up_to": null, "fund_ratio": "0.80"}]"#;
+    nodes[0]
+        .put_plan(id("city"), plan(2, "100.00", band, r#""500.00""#, "all"))
+        .unwrap()
+        .unwrap();
+    for hospital in ["H1", "H2"] {
+        nodes[1]
+            .put_hospital(id(hospital), hospital, 2.try_into().unwrap())
+            .unwrap()
+            .unwrap();
+    }
+    nodes[0]
+        .enroll_patient(enrollment("P1", "city", "0.00", "100000.00"))
+        .unwrap()
+        .unwrap();
+
+    // 16 visits of 100.00 (all in scope), settled at the same moment, half on each node.
+    const THREADS: usize = 16;
+    let barrier = Barrier::new(THREADS);
+    std::thread::scope(|scope| {
+        for thread in 0..THREADS {
+            let (node, barrier) = (&nodes[thread % 2], &barrier);
+            scope.spawn(move || {
+                let hospital: treatfirst_ledger::HospitalId =
+                    id(if thread % 4 < 2 { "H1" } else { "H2" });
+                let visit = format!("V{thread}");
+                let commands = vec![
+                    treatfirst_ledger::scheme::SchemeCommand::OpenVisit {
+                        hospital_id: hospital.clone(),
+                        request: open_request(&visit, "0"),
+                    },
+                    treatfirst_ledger::scheme::SchemeCommand::AddCharge {
+                        hospital_id: hospital.clone(),
+                        visit_id: id(&visit),
+                        charge: treatfirst_ledger::scheme::ChargeRequest {
+                            charge_id: id("C1"),
+                            items: lines(&[("A", "1", "100.00")]),
+                        },
+                    },
+                    treatfirst_ledger::scheme::SchemeCommand::Settle {
+                        hospital_id: hospital,
+                        visit_id: id(&visit),
+                    },
+                ];
+                barrier.wait();
+                let replies = node.submit_many(commands).expect("durable");
+                assert!(replies.iter().all(Result::is_ok), "{replies:?}");
+            });
+        }
+    });
+    let key = treatfirst_ledger::scheme::AccumulatorKey {
+        patient_id: id("P1"),
+        plan_id: id("city"),
+        plan_year: 2026,
+    };
+    for node in &nodes {
+        node.engine().refresh().unwrap();
+        let position = node.read().accumulator(&key);
+        assert_eq!(position.deductible_used, money("100.00"), "deductible once");
+        assert_eq!(
+            position.fund_paid,
+            money("500.00"),
+            "the fund stops at the cap"
+        );
+        assert_eq!(
+            position.in_scope_cumulative,
+            Money::yuan(100 * THREADS as u64)
+        );
+    }
+    let patient = nodes[1].patient(&id("P1")).unwrap();
+    assert_eq!(
+        patient.outstanding,
+        money("1100.00"),
+        "16 × 100.00 less the fund's 500.00"
+    );
+    let report = verify::<Scheme>(store.as_ref());
+    assert!(report.is_sound(), "verify: {:#?}", report.problems);
+}

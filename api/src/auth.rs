@@ -84,6 +84,16 @@ impl Principal {
         }
     }
 
+    /// Reading any payment, and so learning that a payment id is unknown: channels, finance
+    /// and admin. A patient reads its own payments only; an unknown id is not its own, so it
+    /// is refused like someone else's and the answer does not tell whether it exists.
+    pub fn require_payments_reader(&self) -> Result<(), ApiError> {
+        match self.grant {
+            Grant::Admin | Grant::Finance | Grant::Channel => Ok(()),
+            _ => Err(self.refuse("read payments other than your own")),
+        }
+    }
+
     /// Reading a patient: admin, finance, any hospital, the patient itself.
     pub fn require_patient_reader(&self, patient_id: &PatientId) -> Result<(), ApiError> {
         match &self.grant {

@@ -384,6 +384,22 @@ fn hospitals_and_patients_are_confined_to_their_own_ids() {
         403,
         "forbidden",
     );
+    // An unknown id looks the same to a patient as someone else's: existence does not leak.
+    assert_problem(
+        &app.get("/v1/payments/NO-SUCH-PAYMENT", &scheme.patient_2),
+        403,
+        "forbidden",
+    );
+    assert_problem(
+        &app.get("/v1/payments/NO-SUCH-PAYMENT", &scheme.hospital_1),
+        403,
+        "forbidden",
+    );
+    assert_problem(
+        &app.get("/v1/payments/NO-SUCH-PAYMENT", &scheme.channel),
+        404,
+        "not_found",
+    );
     assert_eq!(app.snapshot(), before);
     let for_self = app.post(
         "/v1/payments",

@@ -51,14 +51,14 @@ async fn pay(state: web::Data<AppState>, request: HttpRequest, payload: web::Pay
     path = "/v1/payments/{payment_id}",
     tag = "payments",
     summary = "Read a payment",
-    description = "Channels, finance, admin, and the patient who paid (an addition to the contract).",
+    description = "Channels, finance, admin, and the patient who paid (an addition to the contract). A patient asking for a payment id that is not its own gets 403 whether or not the payment exists.",
     params(("payment_id" = PaymentId, Path, description = "The payment.")),
     responses(
         (status = 200, description = "The payment as applied.", body = PaymentRecord),
         (status = 400, response = crate::openapi::BadRequest),
         (status = 401, response = crate::openapi::Unauthorized),
         (status = 403, response = crate::openapi::Forbidden),
-        (status = 404, description = "`not_found`: no such payment.", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`: no such payment (channels, finance, admin).", body = crate::openapi::Problem, content_type = "application/problem+json"),
     ),
     security(("bearer_auth" = []))
 )]
@@ -70,8 +70,12 @@ async fn get_payment(
     let caller = principal(&state, &request)?;
     let payment_id: PaymentId = path_id(&path)?;
     let record = state.scheme.read().payment(&payment_id).cloned();
-    let record = record
-        .ok_or_else(|| ApiError::not_found(format!("payment {payment_id} does not exist")))?;
+    let Some(record) = record else {
+        caller.require_payments_reader()?;
+        return Err(ApiError::not_found(format!(
+            "payment {payment_id} does not exist"
+        )));
+    };
     if caller.require_finance().is_err() {
         caller.require_payer(&record.request.patient_id)?;
     }

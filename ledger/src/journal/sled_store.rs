@@ -363,14 +363,20 @@ fn open_database(directory: &Path) -> Result<sled::Db, StoreError> {
             .open();
         match opened {
             Err(sled::Error::Io(error))
-                if error.kind() == std::io::ErrorKind::WouldBlock
-                    && started.elapsed() < LOCK_WAIT_MAX =>
+                if lock_is_busy(&error) && started.elapsed() < LOCK_WAIT_MAX =>
             {
                 std::thread::sleep(std::time::Duration::from_millis(20));
             }
             other => return Ok(other?),
         }
     }
+}
+
+/// Whether opening failed only because the directory's lock is still held. sled reports that
+/// as an `Other` error whose message names the lock (the `WouldBlock` is only inside the text).
+fn lock_is_busy(error: &std::io::Error) -> bool {
+    error.kind() == std::io::ErrorKind::WouldBlock
+        || error.to_string().contains("could not acquire lock")
 }
 
 fn block_first_seq(key: &[u8]) -> u64 {
@@ -445,4 +451,25 @@ fn decode_block(first_seq: u64, mut value: &[u8]) -> Result<Vec<RawRecord>, Stor
         value = rest;
     }
     Ok(records)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn opening_waits_for_a_handle_that_is_letting_go() {
+        let directory = tempfile::tempdir().unwrap();
+        let first = SledStore::open(directory.path()).unwrap();
+        let letting_go = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(300));
+            drop(first);
+        });
+        // The first handle still holds the directory's lock: this open waits for it.
+        let second = SledStore::open(directory.path());
+        letting_go.join().unwrap();
+        assert!(second.is_ok(), "{:?}", second.err());
+    }
 }

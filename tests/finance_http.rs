@@ -292,3 +292,97 @@ fn fund_and_channel_reconciliation_over_http() {
     let (sound, output) = verify(&ledger);
     assert!(sound, "{output}");
 }
+
+/// The members a schema documents (following `$ref`, `allOf` and `oneOf`) and those it
+/// requires (`oneOf` alternatives require nothing here: which one applies varies).
+fn documented_members(
+    document: &serde_json::Value,
+    schema: &serde_json::Value,
+    members: &mut std::collections::BTreeSet<String>,
+    required: &mut std::collections::BTreeSet<String>,
+    in_alternative: bool,
+) {
+    if let Some(reference) = schema["$ref"].as_str() {
+        let name = reference.trim_start_matches("#/components/schemas/");
+        let target = &document["components"]["schemas"][name];
+        return documented_members(document, target, members, required, in_alternative);
+    }
+    for part in schema["allOf"].as_array().into_iter().flatten() {
+        documented_members(document, part, members, required, in_alternative);
+    }
+    for part in schema["oneOf"].as_array().into_iter().flatten() {
+        documented_members(document, part, members, required, true);
+    }
+    if let Some(properties) = schema["properties"].as_object() {
+        members.extend(properties.keys().cloned());
+    }
+    if !in_alternative {
+        for name in schema["required"].as_array().into_iter().flatten() {
+            required.insert(name.as_str().unwrap().to_owned());
+        }
+    }
+}
+
+#[test]
+fn report_bodies_have_exactly_the_members_the_openapi_document_gives() {
+    let (app, scheme, as_of) = defaulted_city();
+    let document = app.get("/openapi.json", ADMIN_TOKEN).body;
+    let range = format!("from={}&to={}&as_of={as_of}", today(-1), today(1));
+    let provision = app.post(
+        &format!("/v1/reports/provision?as_of={as_of}"),
+        &scheme.finance,
+        &json!({}),
+    );
+    let reports = [
+        (
+            "/v1/reports/aging",
+            "get",
+            app.get(&format!("/v1/reports/aging?as_of={as_of}"), &scheme.finance),
+        ),
+        (
+            "/v1/reports/defaults",
+            "get",
+            app.get(&format!("/v1/reports/defaults?{range}"), &scheme.finance),
+        ),
+        ("/v1/reports/provision", "post", provision),
+        (
+            "/v1/reports/write-offs",
+            "get",
+            app.get("/v1/reports/write-offs", &scheme.finance),
+        ),
+        (
+            "/v1/reports/allowance",
+            "get",
+            app.get("/v1/reports/allowance", &scheme.finance),
+        ),
+        (
+            "/v1/reports/headline",
+            "get",
+            app.get("/v1/reports/headline", &scheme.finance),
+        ),
+    ];
+    for (path, method, reply) in reports {
+        assert_eq!(reply.status, 200, "{path}: {}", reply.body);
+        let schema = &document["paths"][path][method]["responses"]["200"]["content"]
+            ["application/json"]["schema"];
+        assert!(
+            schema["$ref"].is_string(),
+            "{path} documents a schema: {schema}"
+        );
+        let mut members = std::collections::BTreeSet::new();
+        let mut required = std::collections::BTreeSet::new();
+        documented_members(&document, schema, &mut members, &mut required, false);
+        let given: std::collections::BTreeSet<String> =
+            reply.body.as_object().unwrap().keys().cloned().collect();
+        assert!(
+            given.is_subset(&members),
+            "{path}: undocumented {:?}",
+            given.difference(&members)
+        );
+        assert!(
+            required.is_subset(&given),
+            "{path}: missing {:?}",
+            required.difference(&given)
+        );
+    }
+}

@@ -52,6 +52,24 @@ impl ToSchema for Money {
     }
 }
 
+impl PartialSchema for crate::reports::Rate {
+    fn schema() -> RefOr<Schema> {
+        string_schema(
+            "An exact rate of a report: a decimal string, rounded once half away from zero \
+             (6 places for fractions, 2 for rates per 100,000).",
+            RATIO_PATTERN,
+            "0.012500",
+        )
+        .into()
+    }
+}
+
+impl ToSchema for crate::reports::Rate {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("Rate")
+    }
+}
+
 impl PartialSchema for Ratio {
     fn schema() -> RefOr<Schema> {
         string_schema(

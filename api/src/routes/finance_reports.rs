@@ -61,7 +61,7 @@ pub struct AsOfQuery {
     description = "Finance and admin. What patients owe on settled visits at `as_of` (payments and refunds after it undone; written-off visits left out), by days past due (current, 1-7, 8-30, 31-60, 61-90, 91+), with amount and count, in total and by hospital.",
     params(AsOfQuery),
     responses(
-        (status = 200, description = "`{as_of, buckets: [{bucket, amount, count}], total, count, by_hospital}`.", body = Object),
+        (status = 200, description = "What patients owe at `as_of` by days past due.", body = treatfirst_ledger::reports::AgingReport),
         (status = 400, response = crate::openapi::BadRequest),
         (status = 401, response = crate::openapi::Unauthorized),
         (status = 403, response = crate::openapi::Forbidden),
@@ -97,7 +97,7 @@ pub struct DateRangeQuery {
     description = "Finance and admin. Default rates of the credit extended to visits settled from `from` to `to`: by amount, by count, by patient, gross and net of recoveries, by hospital, and vintage curves per settlement month. `default_definition` states what is counted.",
     params(DateRangeQuery),
     responses(
-        (status = 200, description = "`{credit_extended, defaulted_amount, recovered_amount, default_rate_by_amount, default_rate_by_count, net_default_rate_by_amount, defaulted_patients, by_hospital, vintages, default_definition, ...}`.", body = Object),
+        (status = 200, description = "Default rates of the visits settled in the range, by hospital, and vintage curves.", body = treatfirst_ledger::reports::DefaultReport),
         (status = 400, response = crate::openapi::BadRequest),
         (status = 401, response = crate::openapi::Unauthorized),
         (status = 403, response = crate::openapi::Forbidden),
@@ -135,7 +135,7 @@ pub struct ProvisionBody {
     description = "Finance and admin. Expected credit loss: each aging bucket's balance times its loss rate, rounded once per bucket half away from zero to 0.01. Without `loss_rates` the rates are derived from the ledger's history (flow to default; `method` says how).",
     request_body(content = ProvisionBody),
     responses(
-        (status = 200, description = "`{as_of, source, buckets: [{bucket, balance, count, loss_rate, allowance}], total_balance, total_allowance, ledger_allowance}`.", body = Object),
+        (status = 200, description = "The allowance per aging bucket.", body = treatfirst_ledger::reports::ProvisionReport),
         (status = 400, response = crate::openapi::BadRequest),
         (status = 401, response = crate::openapi::Unauthorized),
         (status = 403, response = crate::openapi::Forbidden),
@@ -188,7 +188,7 @@ pub struct OptionalRangeQuery {
     description = "Finance and admin. Every visit written off on a date in the range: what the write-off took, what was recovered since, what is still owed.",
     params(OptionalRangeQuery),
     responses(
-        (status = 200, description = "`{count, total_written_off, total_recovered, entries: [...]}`.", body = Object),
+        (status = 200, description = "The write-off register.", body = treatfirst_ledger::reports::WriteOffRegister),
         (status = 400, response = crate::openapi::BadRequest),
         (status = 401, response = crate::openapi::Unauthorized),
         (status = 403, response = crate::openapi::Forbidden),
@@ -215,7 +215,7 @@ pub async fn write_offs(state: web::Data<AppState>, request: HttpRequest) -> Han
     description = "Finance and admin. From the journal: opening + charge − released on recovery − released on refund − write-offs + recoveries to the allowance = closing, over the dates given (UTC+8, inclusive).",
     params(OptionalRangeQuery),
     responses(
-        (status = 200, description = "`{from, to, opening, charge, released_on_recovery, released_on_refund, write_offs, recoveries_to_allowance, closing, recoveries_to_income}`.", body = Object),
+        (status = 200, description = "The allowance roll-forward.", body = treatfirst_ledger::reports::AllowanceRollForward),
         (status = 400, response = crate::openapi::BadRequest),
         (status = 401, response = crate::openapi::Unauthorized),
         (status = 403, response = crate::openapi::Forbidden),
@@ -257,7 +257,7 @@ pub async fn allowance(state: web::Data<AppState>, request: HttpRequest) -> Hand
     summary = "Headline figures",
     description = "Finance and admin. Patients enrolled, credit extended, repaid, defaulted, recovered, and the default rate by amount per 100,000.",
     responses(
-        (status = 200, description = "The headline figures.", body = Object),
+        (status = 200, description = "The headline figures.", body = treatfirst_ledger::reports::Headline),
         (status = 401, response = crate::openapi::Unauthorized),
         (status = 403, response = crate::openapi::Forbidden),
     ),

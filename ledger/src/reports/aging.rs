@@ -11,6 +11,7 @@ use crate::{HospitalId, Money, Timestamp};
 
 /// One bucket: the amount owed and the number of visits owing it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AgingBucket {
     pub bucket: Bucket,
     pub amount: Money,
@@ -18,6 +19,7 @@ pub struct AgingBucket {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HospitalAging {
     pub hospital_id: HospitalId,
     pub buckets: Vec<AgingBucket>,
@@ -27,6 +29,7 @@ pub struct HospitalAging {
 /// `GET /v1/reports/aging?as_of=`: the receivables at `as_of` (settled by then, not written
 /// off by then, payments and refunds up to then applied), by days past due.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AgingReport {
     pub as_of: Timestamp,
     pub buckets: Vec<AgingBucket>,

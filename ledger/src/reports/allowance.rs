@@ -20,6 +20,7 @@ const ENTRIES_PER_PAGE: usize = 10_000;
 /// (`recoveries_to_income`): nothing is credited back to the allowance, so
 /// `recoveries_to_allowance` is zero, shown so the identity reads as finance expects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AllowanceRollForward {
     pub from: Timestamp,
     pub to: Timestamp,

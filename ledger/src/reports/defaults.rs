@@ -20,6 +20,7 @@ defaulted minus recovered. Rates: quotients rounded half away from zero to 6 dec
 
 /// The figures of one population (all visits of the range, or one hospital's).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DefaultFigures {
     pub visits: u64,
     pub credit_extended: Money,
@@ -36,6 +37,7 @@ pub struct DefaultFigures {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HospitalDefaults {
     pub hospital_id: HospitalId,
     #[serde(flatten)]
@@ -45,6 +47,7 @@ pub struct HospitalDefaults {
 /// Cumulative defaults of a cohort `months_since_settlement` calendar months after its
 /// settlement month.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VintagePoint {
     pub months_since_settlement: u32,
     pub defaulted_amount: Money,
@@ -53,6 +56,7 @@ pub struct VintagePoint {
 
 /// One cohort month (`2026-03`): the visits settled in it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VintageCurve {
     pub cohort: String,
     pub credit_extended: Money,
@@ -61,6 +65,7 @@ pub struct VintageCurve {
 
 /// `GET /v1/reports/defaults?from=&to=`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DefaultReport {
     pub from: NaiveDate,
     pub to: NaiveDate,

@@ -10,6 +10,7 @@ use crate::Money;
 /// Patients enrolled, credit extended, repaid, defaulted, and the default rate by amount per
 /// 100,000 (the unit the scheme publishes: Hangzhou reports under 1 per 100,000).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Headline {
     pub patients_enrolled: u64,
     pub hospitals: u64,

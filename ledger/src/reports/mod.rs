@@ -64,6 +64,7 @@ pub const RATE_ROUNDING: RoundingStrategy = RoundingStrategy::MidpointAwayFromZe
 
 /// The aging buckets, by days past due.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Bucket {
     #[serde(rename = "current")]
     Current,

@@ -67,6 +67,7 @@ impl<'de> Deserialize<'de> for LossRates {
 /// Where the loss rates came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case", tag = "source")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum RateSource {
     Given,
     /// From the ledger's history; `observed_balance` per bucket is what the rate rests on.
@@ -77,6 +78,7 @@ pub enum RateSource {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProvisionBucket {
     pub bucket: Bucket,
     pub balance: Money,
@@ -88,6 +90,7 @@ pub struct ProvisionBucket {
 
 /// `POST /v1/reports/provision`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProvisionReport {
     pub as_of: Timestamp,
     #[serde(flatten)]
@@ -218,6 +221,7 @@ pub fn derived_loss_rates(scheme: &Scheme, as_of: Timestamp) -> (LossRates, Rate
 
 /// One written-off visit.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WriteOff {
     pub hospital_id: HospitalId,
     pub visit_id: VisitId,
@@ -236,6 +240,7 @@ pub struct WriteOff {
 
 /// The write-off register (`GET /v1/reports/write-offs`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WriteOffRegister {
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,

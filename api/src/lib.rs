@@ -2,7 +2,8 @@
 //!
 //! Layers: [`server`] binds and runs; [`routes`] parse, authorize ([`auth`]) and hand one
 //! command to the ledger per write; [`problem`] turns every refusal into
-//! `application/problem+json`; [`telemetry`] and [`metrics`] observe; [`openapi`] documents.
+//! `application/problem+json`; [`telemetry`] and [`metrics`] observe; [`openapi`] documents;
+//! [`fresh_reads`] keeps reads on the shared store no older than the request.
 //!
 //! **Architecture Invariant:** a write is acknowledged only after the ledger's engine has
 //! made it durable (the engine replies after its group's fsync); handlers never hold rules.
@@ -14,6 +15,7 @@
 
 pub mod auth;
 pub mod body;
+pub mod fresh_reads;
 pub mod metrics;
 pub mod openapi;
 pub mod problem;

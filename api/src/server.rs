@@ -151,7 +151,7 @@ async fn run(config: ServeConfig) -> Result<(), ServeError> {
     let mut server = HttpServer::new(move || {
         App::new()
             .app_data(app_state.clone())
-            .wrap(middleware::from_fn(crate::telemetry::fresh_reads))
+            .wrap(middleware::from_fn(crate::fresh_reads::fresh_reads))
             .wrap(middleware::from_fn(crate::telemetry::observe))
             .configure(crate::routes::configure)
             .default_service(web::to(crate::routes::not_found))

@@ -101,10 +101,28 @@ impl AppState {
         let reply = self
             .execute(SchemeCommand::RunDelinquency { as_of })
             .await?;
-        let state = Arc::clone(self);
-        let rescored = actix_web::web::block(move || state.risk.rescore_all(&state.scheme, as_of))
-            .await
-            .map_err(|_| ApiError::unavailable("the rescoring was interrupted"))??;
+        let rescored = self
+            .off_worker("the rescoring was interrupted", move |state| {
+                state.risk.rescore_all(&state.scheme, as_of)
+            })
+            .await??;
         Ok((reply, rescored))
+    }
+
+    /// Runs `work` on actix's blocking pool, so that work that walks the whole state or reads
+    /// the journal (reports, lists, reconciliations, rescoring) holds no worker thread.
+    /// `interrupted` is the 503's detail if the blocking thread goes away.
+    ///
+    /// # Errors
+    /// `unavailable` when the work did not complete.
+    pub async fn off_worker<R: Send + 'static>(
+        self: &Arc<AppState>,
+        interrupted: &'static str,
+        work: impl FnOnce(&AppState) -> R + Send + 'static,
+    ) -> Result<R, ApiError> {
+        let state = Arc::clone(self);
+        actix_web::web::block(move || work(&state))
+            .await
+            .map_err(|_| ApiError::unavailable(interrupted))
     }
 }

@@ -6,7 +6,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-use actix_web::body::{EitherBody, MessageBody};
+use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
@@ -52,31 +52,6 @@ fn request_id(request: &ServiceRequest) -> String {
             REQUEST_COUNTER.fetch_add(1, Ordering::Relaxed)
         ),
     }
-}
-
-/// On the shared store, brings this node's state up to date with the journal before a read
-/// of the ledger, so that a read on one node sees every write another node acknowledged
-/// before it. Writes need nothing: the writer replays the others' records under the
-/// journal's lease before it executes. On the embedded store this node is the only writer
-/// and reads go straight to memory.
-pub async fn fresh_reads<B: MessageBody + 'static>(
-    request: ServiceRequest,
-    next: Next<B>,
-) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
-    let reads_ledger =
-        request.method() == actix_web::http::Method::GET && request.path().starts_with("/v1/");
-    if reads_ledger {
-        if let Some(state) = request.app_data::<web::Data<AppState>>() {
-            if state.scheme.engine().is_shared() {
-                if let Err(error) = state.refresh().await {
-                    return Ok(request.error_response(error).map_into_right_body());
-                }
-            }
-        }
-    }
-    next.call(request)
-        .await
-        .map(ServiceResponse::map_into_left_body)
 }
 
 /// Tags the response with its request id, logs it and counts it.

@@ -11,7 +11,7 @@ mod scheme_support;
 use std::sync::{Arc, Barrier};
 
 use scheme_support::*;
-use treatfirst_ledger::insurance::VisitKind;
+use treatfirst_ledger::insurance::{Plan, VisitKind};
 use treatfirst_ledger::journal::{JournalStore, PostgresStore, ScratchDatabase};
 use treatfirst_ledger::scheme::{
     OpenVisitRequest, PaymentRequest, Scheme, SchemeConfig, SchemeLedger,
@@ -64,6 +64,22 @@ fn open_request(visit: &str, estimate: &str) -> OpenVisitRequest {
         kind: VisitKind::Outpatient,
         estimated_amount: money(estimate),
     }
+}
+
+/// Plan `city` (written on node 0), hospitals H1 and H2 at level 2 (on node 1), and patient
+/// P1 without a medical account and with `credit_limit` (on node 0).
+fn city(nodes: &[SchemeLedger], city_plan: Plan, credit_limit: &str) {
+    nodes[0].put_plan(id("city"), city_plan).unwrap().unwrap();
+    for hospital in ["H1", "H2"] {
+        nodes[1]
+            .put_hospital(id(hospital), hospital, 2.try_into().unwrap())
+            .unwrap()
+            .unwrap();
+    }
+    nodes[0]
+        .enroll_patient(enrollment("P1", "city", "0.00", credit_limit))
+        .unwrap()
+        .unwrap();
 }
 
 #[test]
@@ -121,20 +137,7 @@ fn two_nodes_never_hold_more_than_the_credit_line_nor_apply_a_payment_twice() {
         store,
         _database: _scratch,
     } = two_nodes(&server);
-    nodes[0]
-        .put_plan(id("city"), worked_example_plan())
-        .unwrap()
-        .unwrap();
-    for hospital in ["H1", "H2"] {
-        nodes[0]
-            .put_hospital(id(hospital), hospital, 2.try_into().unwrap())
-            .unwrap()
-            .unwrap();
-    }
-    nodes[0]
-        .enroll_patient(enrollment("P1", "city", "0.00", "1000.00"))
-        .unwrap()
-        .unwrap();
+    city(&nodes, worked_example_plan(), "1000.00");
 
     // 16 check-ins of 300.00 against 1000.00 of credit, spread over both nodes at once.
     const THREADS: usize = 16;
@@ -241,20 +244,11 @@ fn two_nodes_settling_one_patient_use_the_deductible_and_the_cap_once() {
         _database: _scratch,
     } = two_nodes(&server);
     let band = r#"[{"up_to": null, "fund_ratio": "0.80"}]"#;
-    nodes[0]
-        .put_plan(id("city"), plan(2, "100.00", band, r#""500.00""#, "all"))
-        .unwrap()
-        .unwrap();
-    for hospital in ["H1", "H2"] {
-        nodes[1]
-            .put_hospital(id(hospital), hospital, 2.try_into().unwrap())
-            .unwrap()
-            .unwrap();
-    }
-    nodes[0]
-        .enroll_patient(enrollment("P1", "city", "0.00", "100000.00"))
-        .unwrap()
-        .unwrap();
+    city(
+        &nodes,
+        plan(2, "100.00", band, r#""500.00""#, "all"),
+        "100000.00",
+    );
 
     // 16 visits of 100.00 (all in scope), settled at the same moment, half on each node.
     const THREADS: usize = 16;

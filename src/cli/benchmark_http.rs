@@ -344,7 +344,6 @@ impl Server {
             .arg("serve")
             .env("TREATFIRST_BIND", "127.0.0.1:0")
             .env("TREATFIRST_DATA_DIR", data_dir)
-            .env("TREATFIRST_DATABASE_URL", database_url.unwrap_or(""))
             .env("TREATFIRST_ADMIN_TOKEN", admin)
             // Per-request logs at info would measure the terminal, not the service.
             .env("TREATFIRST_LOG", "warn")
@@ -353,6 +352,10 @@ impl Server {
         if let Some(workers) = workers {
             command.env("TREATFIRST_WORKERS", workers.to_string());
         }
+        match database_url {
+            Some(url) => command.env("TREATFIRST_DATABASE_URL", url),
+            None => command.env_remove("TREATFIRST_DATABASE_URL"),
+        };
         let mut child = command.spawn().context("starting treatfirst serve")?;
         let stdout = child.stdout.take().context("the server's stdout")?;
         let mut lines = BufReader::new(stdout).lines();

@@ -70,10 +70,11 @@ pub async fn fund(
 ) -> Handled {
     principal(&state, &request)?.require_finance()?;
     let bytes = csv_body(&state, &request, payload).await?;
-    let state = state.clone();
-    let result = web::block(move || reconciliation::reconcile_fund(&state.scheme, &bytes))
-        .await
-        .map_err(|_| ApiError::unavailable("the reconciliation was interrupted"))?
+    let result = state
+        .off_worker("the reconciliation was interrupted", move |state| {
+            reconciliation::reconcile_fund(&state.scheme, &bytes)
+        })
+        .await?
         .map_err(ApiError::from)?
         .map_err(malformed)?;
     Ok(json(StatusCode::OK, &result))
@@ -104,11 +105,11 @@ pub async fn channel(
 ) -> Handled {
     principal(&state, &request)?.require_finance()?;
     let bytes = csv_body(&state, &request, payload).await?;
-    let state = state.clone();
-    let result =
-        web::block(move || reconciliation::reconcile_channel_file(&state.scheme.read(), &bytes))
-            .await
-            .map_err(|_| ApiError::unavailable("the reconciliation was interrupted"))?
-            .map_err(malformed)?;
+    let result = state
+        .off_worker("the reconciliation was interrupted", move |state| {
+            reconciliation::reconcile_channel_file(&state.scheme.read(), &bytes)
+        })
+        .await?
+        .map_err(malformed)?;
     Ok(json(StatusCode::OK, &result))
 }

@@ -27,10 +27,11 @@ async fn compute<R: Serialize + Send + 'static>(
     state: &web::Data<AppState>,
     report: impl FnOnce(&Scheme) -> R + Send + 'static,
 ) -> Handled {
-    let state = state.clone();
-    let computed = web::block(move || report(&state.scheme.read()))
-        .await
-        .map_err(|_| ApiError::unavailable("the report could not be computed"))?;
+    let computed = state
+        .off_worker("the report could not be computed", move |state| {
+            report(&state.scheme.read())
+        })
+        .await?;
     Ok(json(StatusCode::OK, &computed))
 }
 
@@ -236,17 +237,15 @@ pub async fn allowance(state: web::Data<AppState>, request: HttpRequest) -> Hand
         Some(to) => reports::start_of_local_day(to.succ_opt().unwrap_or(to)),
         None => now(&state).plus_seconds(1),
     };
-    let state = state.clone();
-    let computed = web::block(move || {
-        let store = state.scheme.engine().store().clone();
-        reports::allowance_roll_forward(store.as_ref(), from, to)
-    })
-    .await
-    .map_err(|_| ApiError::unavailable("the report could not be computed"))?
-    .map_err(|error| {
-        tracing::error!(%error, "allowance roll-forward");
-        ApiError::unavailable("the journal could not be read")
-    })?;
+    let computed = state
+        .off_worker("the report could not be computed", move |state| {
+            reports::allowance_roll_forward(state.scheme.engine().store().as_ref(), from, to)
+        })
+        .await?
+        .map_err(|error| {
+            tracing::error!(%error, "allowance roll-forward");
+            ApiError::unavailable("the journal could not be read")
+        })?;
     Ok(json(StatusCode::OK, &computed))
 }
 

@@ -134,10 +134,11 @@ async fn open_visits(
 ) -> Handled {
     let hospital_id = readable_hospital(&state, &request, &path)?;
     let as_of = state.clock.now();
-    let state = state.clone();
-    let answer = web::block(move || list_open(&state.scheme.read(), hospital_id, as_of))
-        .await
-        .map_err(|_| ApiError::unavailable("the visits could not be listed"))??;
+    let answer = state
+        .off_worker("the visits could not be listed", move |state| {
+            list_open(&state.scheme.read(), hospital_id, as_of)
+        })
+        .await??;
     Ok(json(StatusCode::OK, &answer))
 }
 
@@ -210,10 +211,11 @@ async fn settlements(
     let query = web::Query::<DateQuery>::from_query(request.query_string())
         .map_err(|error| ApiError::bad_request(format!("in the query string: {error}")))?;
     let date = query.date.unwrap_or_else(|| local_date(state.clock.now()));
-    let state = state.clone();
-    let answer = web::block(move || list_settled(&state.scheme.read(), hospital_id, date))
-        .await
-        .map_err(|_| ApiError::unavailable("the settlements could not be listed"))??;
+    let answer = state
+        .off_worker("the settlements could not be listed", move |state| {
+            list_settled(&state.scheme.read(), hospital_id, date)
+        })
+        .await??;
     Ok(json(StatusCode::OK, &answer))
 }
 

@@ -99,8 +99,7 @@ impl Connection {
     fn open(config: &postgres::Config) -> Result<Connection, postgres::Error> {
         let mut client = config.connect(NoTls)?;
         let statements = Statements {
-            lock_head: client
-                .prepare("SELECT seq, hash FROM journal_head WHERE id = 1 FOR UPDATE")?,
+            lock_head: client.prepare("SELECT seq FROM journal_head WHERE id = 1 FOR UPDATE")?,
             records_after: client.prepare(
                 "SELECT seq, recorded_at, prev_hash, payload FROM journal_records
                  WHERE seq > $1 ORDER BY seq LIMIT $2",

@@ -9,6 +9,7 @@ use std::collections::{BTreeSet, HashMap};
 use serde::{Deserialize, Serialize};
 
 use crate::accounts::{Account, AccountLimit, AccountSpec, Balances};
+use crate::growing_map::GrowingMap;
 use crate::transfers::{
     AccountRejection, Leg, Movement, Phase, Rejection, TransferAction, TransferOutcome,
     TransferRequest, TransferStatus, HOLD_TIMEOUT_SECONDS_MAX, LEGS_PER_TRANSFER_MAX,
@@ -79,7 +80,8 @@ struct UndoLog {
 #[derive(Debug, Default, Clone)]
 pub struct Books {
     accounts: HashMap<AccountId, Account>,
-    transfers: HashMap<TransferId, StoredTransfer>,
+    /// Every transfer ever accepted, by id: the idempotency index.
+    transfers: GrowingMap<TransferId, StoredTransfer>,
     /// Holds by deadline, so expiry never scans every transfer.
     expiries: BTreeSet<(Timestamp, TransferId)>,
 }

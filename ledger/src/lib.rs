@@ -12,6 +12,7 @@
 pub mod accounts;
 pub mod books;
 pub mod engine;
+pub mod growing_map;
 pub mod ids;
 pub mod insurance;
 pub mod journal;

@@ -92,7 +92,8 @@ fn ledger(seconds: u64, batch: usize, accounts: usize, clients: usize) -> anyhow
     anyhow::ensure!(accounts >= 2, "--accounts must be at least 2");
     anyhow::ensure!(
         (1..=treatfirst_ledger::engine::GROUP_COMMANDS_MAX).contains(&batch),
-        "--batch must be 1..=16384"
+        "--batch must be 1..={}",
+        treatfirst_ledger::engine::GROUP_COMMANDS_MAX
     );
     let directory = tempfile::tempdir()?;
     let ledger = Arc::new(Ledger::open(directory.path())?);
@@ -133,10 +134,8 @@ fn ledger(seconds: u64, batch: usize, accounts: usize, clients: usize) -> anyhow
                     let requests = random_transfers(&mut random, &ids, &counter, batch);
                     let submitted = Instant::now();
                     let results = ledger.transfer_batch(requests)?;
-                    latencies
-                        .lock()
-                        .expect("latencies")
-                        .push(submitted.elapsed());
+                    let took = submitted.elapsed();
+                    latencies.lock().expect("latencies").push(took);
                     anyhow::ensure!(
                         results.iter().all(Result::is_ok),
                         "a benchmark transfer was rejected"
@@ -152,7 +151,11 @@ fn ledger(seconds: u64, batch: usize, accounts: usize, clients: usize) -> anyhow
     }
     let elapsed = started.elapsed();
     let transfers = transfers_done.load(Ordering::Relaxed);
-    let batch_p99 = percentile(&mut batch_latencies.lock().expect("latencies"), 0.99);
+    let mut batch_latencies = batch_latencies.lock().expect("latencies");
+    let batch_p50 = percentile(&mut batch_latencies, 0.50);
+    let batch_p99 = percentile(&mut batch_latencies, 0.99);
+    let batch_max = percentile(&mut batch_latencies, 1.0);
+    drop(batch_latencies);
 
     let single_p99 = single_transfer_latency(&ledger, &ids, &counter)?;
     println!("transfers={transfers}");
@@ -161,8 +164,16 @@ fn ledger(seconds: u64, batch: usize, accounts: usize, clients: usize) -> anyhow
         (transfers as f64 / elapsed.as_secs_f64()).round()
     );
     println!(
+        "batch_latency_p50_ms={:.2}",
+        batch_p50.as_secs_f64() * 1000.0
+    );
+    println!(
         "batch_latency_p99_ms={:.2}",
         batch_p99.as_secs_f64() * 1000.0
+    );
+    println!(
+        "batch_latency_max_ms={:.2}",
+        batch_max.as_secs_f64() * 1000.0
     );
     println!(
         "single_transfer_latency_p99_ms={:.2}",

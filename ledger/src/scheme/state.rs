@@ -13,6 +13,7 @@ use super::model::{
 use crate::accounts::AccountLimit;
 use crate::accounts::AccountSpec;
 use crate::books::Books;
+use crate::growing_map::GrowingMap;
 use crate::insurance::PeriodPosition;
 use crate::transfers::TransferRequest;
 use crate::{HospitalId, Money, PatientId, PaymentId, PlanId, Timestamp, TransferId};
@@ -26,12 +27,12 @@ pub struct Scheme {
     pub(super) books: Books,
     pub(super) plans: HashMap<PlanId, PlanHistory>,
     pub(super) hospitals: HashMap<HospitalId, Hospital>,
-    pub(super) patients: HashMap<PatientId, Patient>,
-    pub(super) visits: HashMap<VisitKey, Visit>,
-    pub(super) accumulators: HashMap<AccumulatorKey, PeriodPosition>,
-    pub(super) payments: HashMap<PaymentId, PaymentRecord>,
+    pub(super) patients: GrowingMap<PatientId, Patient>,
+    pub(super) visits: GrowingMap<VisitKey, Visit>,
+    pub(super) accumulators: GrowingMap<AccumulatorKey, PeriodPosition>,
+    pub(super) payments: GrowingMap<PaymentId, PaymentRecord>,
     /// Open visits by the transfer id of their hold (to clear holds the books expire).
-    pub(super) holds: HashMap<TransferId, VisitKey>,
+    pub(super) holds: GrowingMap<TransferId, VisitKey>,
     /// Visits with something outstanding, by due date then settlement order.
     pub(super) receivables: BTreeSet<(Timestamp, u64, VisitKey)>,
     pub(super) settlements: u64,

@@ -51,8 +51,11 @@ fn open_when_released(directory: &Path) -> sled::Db {
     loop {
         match sled::open(directory) {
             Ok(database) => return database,
+            // sled reports a held lock as an `Other` error naming it (WouldBlock only inside
+            // the text), as `SledStore::open` knows.
             Err(sled::Error::Io(error))
-                if error.kind() == std::io::ErrorKind::WouldBlock
+                if (error.kind() == std::io::ErrorKind::WouldBlock
+                    || error.to_string().contains("could not acquire lock"))
                     && started.elapsed() < std::time::Duration::from_secs(10) =>
             {
                 std::thread::sleep(std::time::Duration::from_millis(20));

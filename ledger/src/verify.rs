@@ -231,9 +231,36 @@ pub fn verify<M: Audited>(store: &dyn JournalStore) -> VerifyReport {
         report.last_timestamp = record.timestamp;
         expected_seq = record.seq + 1;
     }
+    check_recorded_head(store, expected_seq - 1, &mut report);
     compare_balances(&machine, &folded, store, &mut report);
     report.problems.extend(machine.check_invariants());
     report
+}
+
+/// A store that keeps the journal's head apart from the records (the shared store) must
+/// point at the record the chain actually ends on: a head behind the records would let a
+/// node overwrite them, one ahead means records are missing.
+fn check_recorded_head(store: &dyn JournalStore, last_seq: u64, report: &mut VerifyReport) {
+    if report.problems.len() >= PROBLEMS_MAX {
+        return;
+    }
+    match store.recorded_head() {
+        Ok(None) => {}
+        Ok(Some((seq, hash))) => {
+            if seq != last_seq || hash != report.head_hash {
+                report.problems.push(format!(
+                    "the journal head says record {seq} (hash {}), but the chain ends at record \
+                     {} (hash {})",
+                    hex::encode(hash),
+                    last_seq,
+                    hex::encode(report.head_hash)
+                ));
+            }
+        }
+        Err(error) => report
+            .problems
+            .push(format!("cannot read the journal head: {error}")),
+    }
 }
 
 /// A movement carries one amount for both of its sides, so a record balances by

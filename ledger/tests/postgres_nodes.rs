@@ -312,3 +312,37 @@ fn two_nodes_settling_one_patient_use_the_deductible_and_the_cap_once() {
     let report = verify::<Scheme>(store.as_ref());
     assert!(report.is_sound(), "verify: {:#?}", report.problems);
 }
+
+#[test]
+fn verify_checks_the_journal_head_against_the_chain() {
+    let Some(server) = database_server() else {
+        return;
+    };
+    let Nodes {
+        nodes,
+        store,
+        _database: scratch,
+    } = two_nodes(&server);
+    city(&nodes, worked_example_plan(), "1000.00");
+    let last = store.last_record().unwrap().unwrap();
+    assert_eq!(
+        store.recorded_head().unwrap(),
+        Some((last.seq, last.hash())),
+        "every commit moves the head to its last record"
+    );
+    assert!(verify::<Scheme>(store.as_ref()).is_sound());
+
+    // A head one record behind (as if a commit had lost its head update) is found.
+    let mut client = postgres::Client::connect(scratch.url(), postgres::NoTls).unwrap();
+    client
+        .execute("UPDATE journal_head SET seq = seq - 1 WHERE id = 1", &[])
+        .unwrap();
+    let report = verify::<Scheme>(store.as_ref());
+    assert_eq!(report.problems.len(), 1, "{:#?}", report.problems);
+    assert!(
+        report.problems[0].starts_with(&format!("the journal head says record {}", last.seq - 1))
+            && report.problems[0].contains(&format!("chain ends at record {}", last.seq)),
+        "{}",
+        report.problems[0]
+    );
+}

@@ -26,7 +26,9 @@ use std::sync::Mutex;
 
 use postgres::{Client, NoTls, Statement};
 
-use super::{AccountEntry, JournalKind, JournalStore, KindMarker, RawRecord, StoreError};
+use super::{
+    AccountEntry, JournalKind, JournalStore, KindMarker, RawRecord, RecordHash, StoreError,
+};
 use crate::{AccountId, Timestamp};
 
 /// The schema, one migration per version, applied in order at open (see
@@ -702,6 +704,23 @@ impl JournalStore for PostgresStore {
                 .map_err(backend)?;
             row.map(|row| decode_entry(row.get::<_, &[u8]>(0)))
                 .transpose()
+        })
+    }
+
+    fn recorded_head(&self) -> Result<Option<(u64, RecordHash)>, StoreError> {
+        self.with_connection(|connection| {
+            let row = connection
+                .client
+                .query_one("SELECT seq, hash FROM journal_head WHERE id = 1", &[])
+                .map_err(backend)?;
+            let seq = to_seq(row.get::<_, i64>(0))?;
+            let hash: Vec<u8> = row.get(1);
+            let hash =
+                <RecordHash>::try_from(hash.as_slice()).map_err(|_| StoreError::Corrupt {
+                    seq,
+                    reason: "the journal head's hash is not 32 bytes".to_owned(),
+                })?;
+            Ok(Some((seq, hash)))
         })
     }
 

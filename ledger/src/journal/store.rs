@@ -1,6 +1,6 @@
 use serde::{Deserialize, Serialize};
 
-use super::{KindMarker, RawRecord};
+use super::{KindMarker, RawRecord, RecordHash};
 use crate::accounts::Balances;
 use crate::transfers::Phase;
 use crate::{AccountId, Money, Timestamp, TransferId};
@@ -90,6 +90,17 @@ pub trait JournalStore: Send + Sync + 'static {
     /// recognise the kind from the records.
     fn kind_marker(&self) -> Option<&dyn KindMarker> {
         None
+    }
+
+    /// Where the journal ends according to the store's own head marker, for stores that keep
+    /// one apart from the records (the shared store's `journal_head` row): `(seq, hash of
+    /// that record)`. The auditor checks it against the chain. `None` when the store keeps
+    /// no such marker.
+    ///
+    /// # Errors
+    /// The store failed.
+    fn recorded_head(&self) -> Result<Option<(u64, RecordHash)>, StoreError> {
+        Ok(None)
     }
 
     /// A journal that other processes append to as well: the engine then leases it for every

@@ -6,13 +6,25 @@
 //! status: past due by the oldest unpaid visit's days past due at the cycle's end, else
 //! paid in full (nothing owed at the end after owing or paying), revolving (something owed,
 //! nothing past due), or nothing to pay. Cycles before the patient's first ledger entry are
-//! "nothing to pay", as the training data records months without any bill. The shipped model
-//! was trained on card holders with six months of history and rates an empty history as
-//! risky; a newcomer (nothing owed or repaid yet) gets its band from the external credit
-//! score given at enrollment instead ([`newcomer_band`]).
+//! "nothing to pay", as the training data records months without any bill.
 //!
-//! Rescoring (after each delinquency run) only ever lowers a limit, and never below what
-//! the patient already holds and owes: raising a limit stays an administrator's decision.
+//! Which evidence decides ([`Footing`]). The shipped model was trained on card holders with
+//! six months of history. It reads the months before a first bill as inactivity and rates
+//! that as risky: an empty history scores band E, a first bill alone band D (PD about
+//! 0.23), whether or not it is paid. So the model decides only once a patient has
+//! [`SEASONED_CYCLES`] billing cycles from the first bill on, or has ever been late or
+//! defaulted; before that (a newcomer, or a thin file) the band comes from the external
+//! credit score given at enrollment ([`newcomer_band`]).
+//!
+//! Rescoring (after each delinquency run) only ever lowers a limit, never below what the
+//! patient already holds and owes, and only for a patient whose own conduct calls for it: a
+//! cycle past due in the six the features cover, or a default. The shipped model puts even
+//! six cycles paid in full at PD 0.32 (band E), because a scheme's limits (a few thousand
+//! yuan) sit at the bottom of the training data's limit range, where card holders defaulted
+//! most; cutting every punctual patient's line on that base rate would be wrong. The score
+//! still ranks and explains; a model trained on the scheme's own history (`treatfirst risk
+//! train` on a ledger export) is what may lift this guard. Raising a limit stays an
+//! administrator's decision.
 
 use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
@@ -49,6 +61,51 @@ impl Default for RiskService {
     }
 }
 
+/// Billing cycles, counted from the first bill, after which the model's score decides for a
+/// patient who has never been late (see the module docs).
+pub const SEASONED_CYCLES: usize = 3;
+
+/// Which evidence decides a patient's band.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Footing {
+    /// Nothing billed or repaid yet: the external score decides.
+    Newcomer,
+    /// Billed in fewer than [`SEASONED_CYCLES`] cycles and never late: the external score
+    /// decides.
+    ThinFile { billed_cycles: usize },
+    /// Enough history, or any lateness or default: the model decides.
+    RepaymentHistory { ever_late: bool },
+}
+
+impl Footing {
+    pub fn of(history: &RepaymentHistory) -> Footing {
+        let ever_late = history.prior_defaults > 0
+            || history
+                .cycles
+                .iter()
+                .any(|cycle| matches!(cycle.status, CycleStatus::Delayed { .. }));
+        // Latest first: the first bill is in the oldest cycle that is not "nothing to pay".
+        let billed_cycles = history
+            .cycles
+            .iter()
+            .rposition(|cycle| cycle.status != CycleStatus::NothingToPay)
+            .map_or(0, |oldest| oldest + 1);
+        if ever_late || billed_cycles >= SEASONED_CYCLES {
+            Footing::RepaymentHistory { ever_late }
+        } else if billed_cycles == 0 {
+            Footing::Newcomer
+        } else {
+            Footing::ThinFile { billed_cycles }
+        }
+    }
+
+    /// Whether rescoring may lower this patient's limit: only for conduct (see the module
+    /// docs).
+    pub fn may_lower_limit(self) -> bool {
+        self == Footing::RepaymentHistory { ever_late: true }
+    }
+}
+
 /// `GET /v1/risk/patients/{patient_id}`.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Assessment {
@@ -67,6 +124,10 @@ pub struct Assessment {
     /// The policy's outpatient limit for the band (one band lower after any default).
     pub recommended_limit: Money,
     pub credit_limit: Money,
+    /// Whether the next delinquency run's rescoring lowers `credit_limit` to
+    /// `recommended_limit` (or to what the patient holds and owes, if more): only when the
+    /// recommendation is lower and the patient has been late or defaulted.
+    pub lowers_limit: bool,
     pub model_version: String,
 }
 
@@ -129,8 +190,18 @@ impl RiskService {
         };
         let history = repayment_history(scheme, patient_id, &facts, as_of)?;
         let model_version = self.model.model_version().to_owned();
-        if is_newcomer(&history) {
+        let footing = Footing::of(&history);
+        let why_external = match footing {
+            Footing::RepaymentHistory { .. } => None,
+            Footing::Newcomer => Some("no repayment history yet".to_owned()),
+            Footing::ThinFile { billed_cycles } => Some(format!(
+                "billed in {billed_cycles} of the {SEASONED_CYCLES} cycles the model needs, \
+                 never late"
+            )),
+        };
+        if let Some(why) = why_external {
             let band = newcomer_band(facts.external_score);
+            let recommended_limit = self.limit_for(band, facts.defaults);
             return Ok(Some(Assessment {
                 patient_id: patient_id.clone(),
                 as_of,
@@ -140,20 +211,23 @@ impl RiskService {
                 band: band.to_string(),
                 reasons: vec![ReasonCode {
                     feature: "repayment_history".to_owned(),
-                    description: "no repayment history yet: the band comes from the external \
-                                  credit score given at enrollment"
-                        .to_owned(),
+                    description: format!(
+                        "{why}: the band comes from the external credit score given at \
+                         enrollment"
+                    ),
                     value_range: facts
                         .external_score
                         .map_or_else(|| "no external score".to_owned(), |s| s.to_string()),
                     points_below_max: 0.0,
                 }],
-                recommended_limit: self.limit_for(band, facts.defaults),
+                recommended_limit,
                 credit_limit: facts.credit_limit,
+                lowers_limit: false,
                 model_version,
             }));
         }
         let score = self.model.score(&history.feature_values());
+        let recommended_limit = self.limit_for(score.band, facts.defaults);
         Ok(Some(Assessment {
             patient_id: patient_id.clone(),
             as_of,
@@ -161,15 +235,18 @@ impl RiskService {
             score: Some(score.points),
             probability_of_default: Some((score.probability_of_default * 1e6).round() / 1e6),
             band: score.band.to_string(),
-            recommended_limit: self.limit_for(score.band, facts.defaults),
+            recommended_limit,
             reasons: score.reasons,
             credit_limit: facts.credit_limit,
+            lowers_limit: footing.may_lower_limit()
+                && recommended_limit.max(facts.committed) < facts.credit_limit,
             model_version,
         }))
     }
 
-    /// Rescores every patient and lowers the limits the policy now recommends lower
-    /// (never below what the patient holds and owes).
+    /// Rescores every patient the model decides for, and lowers the limits the policy now
+    /// recommends lower for those who have been late or defaulted (never below what the
+    /// patient holds and owes).
     ///
     /// # Errors
     /// The journal could not be read or the ledger could not take the changes.
@@ -190,12 +267,17 @@ impl RiskService {
                 continue;
             };
             let history = repayment_history(scheme, &patient_id, &facts, as_of)?;
-            if is_newcomer(&history) {
-                // Nothing learned since enrollment: the enrollment limit stands.
+            let footing = Footing::of(&history);
+            if !matches!(footing, Footing::RepaymentHistory { .. }) {
+                // Too little learned since enrollment: the enrollment limit stands.
                 continue;
             }
             let score = self.model.score(&history.feature_values());
             summary.patients_scored += 1;
+            if !footing.may_lower_limit() {
+                // Punctual: the score alone never cuts a line (module docs).
+                continue;
+            }
             let floor = facts.committed;
             let target = self.limit_for(score.band, facts.defaults).max(floor);
             if target < facts.credit_limit {
@@ -365,14 +447,6 @@ pub fn newcomer_band(external_score: Option<u16>) -> Band {
     }
 }
 
-/// Every cycle had nothing to pay: the model has nothing to learn from.
-fn is_newcomer(history: &RepaymentHistory) -> bool {
-    history
-        .cycles
-        .iter()
-        .all(|cycle| cycle.status == CycleStatus::NothingToPay)
-}
-
 /// Whole years from `birth_date` to `today` (0 for a date in the future).
 pub fn age_on(birth_date: NaiveDate, today: NaiveDate) -> u32 {
     let mut years = today.year() - birth_date.year();
@@ -380,4 +454,109 @@ pub fn age_on(birth_date: NaiveDate, today: NaiveDate) -> u32 {
         years -= 1;
     }
     u32::try_from(years).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn history(statuses: &[CycleStatus], prior_defaults: u32) -> RepaymentHistory {
+        RepaymentHistory {
+            cycles: statuses
+                .iter()
+                .map(|&status| Cycle {
+                    balance_fen: 0,
+                    repaid_fen: 0,
+                    status,
+                })
+                .collect(),
+            credit_limit_fen: 500_000,
+            age_years: Some(45),
+            tenure_months: 6,
+            prior_defaults,
+            external_score: Some(720),
+        }
+    }
+
+    use CycleStatus::{Delayed, NothingToPay as Nothing, PaidInFull as Paid, Revolving};
+
+    #[test]
+    fn the_model_decides_only_with_enough_history_or_any_lateness() {
+        let cases = [
+            (vec![Nothing; 6], 0, Footing::Newcomer),
+            (
+                vec![Revolving, Nothing, Nothing, Nothing, Nothing, Nothing],
+                0,
+                Footing::ThinFile { billed_cycles: 1 },
+            ),
+            // A quiet cycle after the first bill still counts: the bill was two cycles ago.
+            (
+                vec![Nothing, Paid, Nothing, Nothing, Nothing, Nothing],
+                0,
+                Footing::ThinFile { billed_cycles: 2 },
+            ),
+            (
+                vec![Paid, Nothing, Revolving, Nothing, Nothing, Nothing],
+                0,
+                Footing::RepaymentHistory { ever_late: false },
+            ),
+            (
+                vec![Paid; 6],
+                0,
+                Footing::RepaymentHistory { ever_late: false },
+            ),
+            (
+                vec![
+                    Delayed { months: 1 },
+                    Revolving,
+                    Nothing,
+                    Nothing,
+                    Nothing,
+                    Nothing,
+                ],
+                0,
+                Footing::RepaymentHistory { ever_late: true },
+            ),
+            // A default long ago weighs even when the window is quiet.
+            (
+                vec![Nothing; 6],
+                1,
+                Footing::RepaymentHistory { ever_late: true },
+            ),
+        ];
+        for (statuses, defaults, footing) in cases {
+            assert_eq!(
+                Footing::of(&history(&statuses, defaults)),
+                footing,
+                "{statuses:?} with {defaults} defaults"
+            );
+        }
+    }
+
+    #[test]
+    fn only_lateness_or_a_default_lets_rescoring_lower_a_limit() {
+        assert!(Footing::RepaymentHistory { ever_late: true }.may_lower_limit());
+        for footing in [
+            Footing::Newcomer,
+            Footing::ThinFile { billed_cycles: 2 },
+            Footing::RepaymentHistory { ever_late: false },
+        ] {
+            assert!(!footing.may_lower_limit(), "{footing:?}");
+        }
+    }
+
+    /// Why the guard exists: the shipped model rates punctual scheme patients as risky.
+    #[test]
+    fn the_shipped_model_rates_six_punctual_cycles_below_the_band_that_keeps_a_limit() {
+        let service = RiskService::default();
+        let punctual = history(&[Paid; 6], 0);
+        let score = service.model.score(&punctual.feature_values());
+        let recommended = service.limit_for(score.band, 0);
+        assert!(
+            recommended < Money::yuan(5_000),
+            "if the model now keeps a 5000.00 line for six punctual cycles (band {}), the \
+             conduct guard in rescore_all may be reconsidered",
+            score.band
+        );
+    }
 }

@@ -44,13 +44,41 @@ fn enrollment_without_a_limit_takes_the_policy_limit_of_the_newcomer_band() {
 }
 
 #[test]
-fn a_patient_with_history_is_scored_by_the_model_with_reasons() {
+fn a_first_bill_is_a_thin_file_judged_by_the_external_score() {
     let app = spawn_app();
     let scheme = setup(&app);
     settled_visit(&app, &scheme, "V1");
     let assessed = app.get("/v1/risk/patients/P1", &scheme.finance);
     assert_eq!(assessed.status, 200, "{}", assessed.body);
+    // One billed cycle of the three the model needs: P1's external score 700 is band B.
+    assert_eq!(assessed.text("basis"), "external_score");
+    assert_eq!(assessed.text("band"), "B");
+    assert!(assessed.body["score"].is_null());
+    assert_eq!(assessed.text("recommended_limit"), "3000.00");
+    assert_eq!(assessed.body["lowers_limit"], false);
+    let reason = assessed.body["reasons"][0]["description"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        reason.contains("billed in 1 of the 3 cycles"),
+        "{}",
+        assessed.body
+    );
+}
+
+#[test]
+fn a_patient_with_history_is_scored_by_the_model_with_reasons() {
+    let app = spawn_app();
+    let scheme = setup(&app);
+    settled_visit(&app, &scheme, "V1");
+    // Long after the bill fell due, unpaid: months past due, so the model decides.
+    let assessed = app.get(
+        "/v1/risk/patients/P1?as_of=2099-01-01T00:00:00Z",
+        &scheme.finance,
+    );
+    assert_eq!(assessed.status, 200, "{}", assessed.body);
     assert_eq!(assessed.text("basis"), "repayment_history");
+    assert_eq!(assessed.body["lowers_limit"], true, "{}", assessed.body);
     assert_eq!(assessed.text("model_version"), "default-v1");
     let points = assessed.body["score"].as_i64().expect("points");
     assert!((300..=900).contains(&points), "{points}");
@@ -121,4 +149,31 @@ fn the_delinquency_run_rescores_and_lowers_limits_never_below_what_is_owed() {
         .as_array()
         .unwrap()
         .is_empty());
+}
+
+#[test]
+fn a_patient_who_pays_the_bill_keeps_the_limit_through_the_delinquency_run() {
+    let app = spawn_app();
+    let scheme = setup(&app);
+    settled_visit(&app, &scheme, "V1");
+    let paid = app.post(
+        "/v1/payments",
+        &scheme.channel,
+        &json!({"payment_id": "PAY1", "patient_id": "P1", "amount": "168.00",
+                "channel": "alipay"}),
+    );
+    assert_eq!(paid.status, 201, "{}", paid.body);
+    // The shipped model alone would rate this paid first bill band E (a limit of 0.00).
+    let tomorrow = chrono::Utc::now() + chrono::Duration::days(1);
+    let run = app.post(
+        "/v1/delinquency/run",
+        &scheme.finance,
+        &json!({"as_of": tomorrow.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)}),
+    );
+    assert_eq!(run.status, 200, "{}", run.body);
+    assert_eq!(run.body["rescoring"]["limits_lowered"], 0, "{}", run.body);
+    let patient = app.get("/v1/patients/P1", &scheme.finance);
+    assert_eq!(patient.text("credit_limit"), "5000.00");
+    assert_eq!(patient.text("outstanding"), "0.00");
+    assert_eq!(patient.text("available_credit"), "5000.00");
 }

@@ -323,6 +323,122 @@ fn documented_members(
     }
 }
 
+/// Asserts that `body` has only members `schema` documents and every one it requires.
+#[track_caller]
+fn assert_documented(
+    document: &serde_json::Value,
+    schema: &serde_json::Value,
+    body: &serde_json::Value,
+    what: &str,
+) {
+    let mut members = std::collections::BTreeSet::new();
+    let mut required = std::collections::BTreeSet::new();
+    documented_members(document, schema, &mut members, &mut required, false);
+    let given: std::collections::BTreeSet<String> = body
+        .as_object()
+        .unwrap_or_else(|| panic!("{what}: not an object: {body}"))
+        .keys()
+        .cloned()
+        .collect();
+    assert!(
+        given.is_subset(&members),
+        "{what}: undocumented {:?}",
+        given.difference(&members)
+    );
+    assert!(
+        required.is_subset(&given),
+        "{what}: missing {:?}",
+        required.difference(&given)
+    );
+}
+
+/// The schema of member `name` of `schema` (following `$ref` and `allOf`).
+fn member_schema<'a>(
+    document: &'a serde_json::Value,
+    schema: &'a serde_json::Value,
+    name: &str,
+) -> Option<&'a serde_json::Value> {
+    if let Some(reference) = schema["$ref"].as_str() {
+        let target = reference.trim_start_matches("#/components/schemas/");
+        return member_schema(document, &document["components"]["schemas"][target], name);
+    }
+    if let Some(found) = schema["properties"].get(name) {
+        return Some(found);
+    }
+    schema["allOf"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find_map(|part| member_schema(document, part, name))
+}
+
+#[test]
+fn reconciliation_bodies_have_exactly_the_members_the_openapi_document_gives() {
+    let app = spawn_app();
+    let scheme = setup(&app);
+    settled_visit(&app, &scheme, "V1");
+    settled_visit(&app, &scheme, "V2");
+    settled_visit(&app, &scheme, "V3");
+    let paid = app.post(
+        "/v1/payments",
+        &scheme.channel,
+        &json!({"payment_id": "PAY1", "patient_id": "P1", "amount": "100.00",
+                "channel": "alipay"}),
+    );
+    assert_eq!(paid.status, 201, "{}", paid.body);
+    let document = app.get("/openapi.json", ADMIN_TOKEN).body;
+    // Every list of each body has an element: a match, a mismatch, an unknown, a missing.
+    let fund = post_csv(
+        &app,
+        "/v1/reconciliations/fund",
+        &scheme.finance,
+        "reference,hospital_id,visit_id,amount\nREM-1,H1,V1,162.00\nREM-2,H1,V2,1.00\n\
+         REM-3,H1,V9,5.00\n",
+    );
+    let channel = post_csv(
+        &app,
+        "/v1/reconciliations/channel",
+        &scheme.finance,
+        "payment_id,amount,channel\nPAY1,99.00,alipay\nPAY2,1.00,alipay\n",
+    );
+    let missing_payment = post_csv(
+        &app,
+        "/v1/reconciliations/channel",
+        &scheme.finance,
+        "payment_id,amount,channel\nPAY3,1.00,alipay\n",
+    );
+    for (path, reply, lists) in [
+        (
+            "/v1/reconciliations/fund",
+            &fund,
+            &["mismatched", "unknown", "missing"][..],
+        ),
+        (
+            "/v1/reconciliations/channel",
+            &channel,
+            &["mismatched", "unknown"][..],
+        ),
+        (
+            "/v1/reconciliations/channel",
+            &missing_payment,
+            &["missing"][..],
+        ),
+    ] {
+        assert_eq!(reply.status, 200, "{path}: {}", reply.body);
+        let schema = &document["paths"][path]["post"]["responses"]["200"]["content"]
+            ["application/json"]["schema"];
+        assert!(schema["$ref"].is_string(), "{path} documents a schema");
+        assert_documented(&document, schema, &reply.body, path);
+        for list in lists {
+            let element = &reply.body[*list][0];
+            assert!(element.is_object(), "{path}: no {list} in {}", reply.body);
+            let items = &member_schema(&document, schema, list)
+                .unwrap_or_else(|| panic!("{path}: {list} undocumented"))["items"];
+            assert_documented(&document, items, element, &format!("{path} {list}[0]"));
+        }
+    }
+}
+
 #[test]
 fn report_bodies_have_exactly_the_members_the_openapi_document_gives() {
     let (app, scheme, as_of) = defaulted_city();

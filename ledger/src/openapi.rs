@@ -210,6 +210,7 @@ id_schema! {
     RefundId => ID_PATTERN, "R1", "A refund id, chosen by the hospital.";
     DepositId => ID_PATTERN, "D1", "An MSA deposit id, chosen by the client.";
     ChannelId => ID_PATTERN, "alipay", "The payment channel.";
+    RemittanceReference => ID_PATTERN, "REM-2026-0001", "A fund remittance line's reference, chosen by the fund.";
 }
 
 #[cfg(test)]

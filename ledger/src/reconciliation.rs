@@ -28,6 +28,7 @@ pub const CHANNEL_HEADER: [&str; 3] = ["payment_id", "amount", "channel"];
 
 /// A malformed row: its line number in the file (the header is line 1) and what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RowError {
     pub line: u64,
     pub message: String,
@@ -35,6 +36,7 @@ pub struct RowError {
 
 /// One line of a fund remittance file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FundLine {
     pub line: u64,
     pub reference: RemittanceReference,
@@ -45,6 +47,7 @@ pub struct FundLine {
 
 /// One line of a channel statement.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChannelLine {
     pub line: u64,
     pub payment_id: PaymentId,
@@ -230,6 +233,7 @@ fn refuse_repeats<R, K: Eq + std::hash::Hash + std::fmt::Display>(
 
 /// A line that does not match the ledger, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Unmatched<L> {
     #[serde(flatten)]
     pub line: L,
@@ -240,6 +244,7 @@ pub struct Unmatched<L> {
 
 /// A settled visit with a fund share no remittance covers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MissingVisit {
     pub hospital_id: HospitalId,
     pub visit_id: VisitId,
@@ -248,6 +253,7 @@ pub struct MissingVisit {
 
 /// The result of matching a fund file, before posting.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FundMatch {
     /// Lines that match a settled visit's fund share: to post (or already posted under the
     /// same reference).
@@ -372,6 +378,7 @@ pub fn match_fund_file(scheme: &Scheme, lines: Vec<FundLine>) -> FundMatch {
 
 /// A payment of the ledger the statement does not list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MissingPayment {
     pub payment_id: PaymentId,
     pub amount: Money,
@@ -380,6 +387,7 @@ pub struct MissingPayment {
 
 /// `POST /v1/reconciliations/channel`: nothing is posted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChannelReconciliation {
     pub matched: u64,
     pub matched_amount: Money,
@@ -458,6 +466,7 @@ pub fn reconcile_channel(scheme: &Scheme, lines: Vec<ChannelLine>) -> ChannelRec
 /// `POST /v1/reconciliations/fund`: `matched` lines (posted now or before), `posted` of them
 /// new in this import.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FundReconciliation {
     pub matched: u64,
     pub posted: u64,

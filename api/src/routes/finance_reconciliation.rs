@@ -52,7 +52,7 @@ async fn csv_body(
     description = "Finance and admin. `reference,hospital_id,visit_id,amount` lines. A line matching a settled visit's fund share posts the remittance (`plan:PL:fund_payable` / `hospital:H:due_from_fund`), once per reference: the same file again changes nothing. Mismatched amounts, unknown visits and settled visits missing from the file are reported. A malformed row (422, with line numbers) applies nothing.",
     request_body(content = String, content_type = "text/csv", description = "`reference,hospital_id,visit_id,amount` lines."),
     responses(
-        (status = 200, description = "`{matched, posted, matched_amount, mismatched: [...], unknown: [...], missing: [...], missing_count, missing_amount}`.", body = Object),
+        (status = 200, description = "`{matched, posted, matched_amount, mismatched: [...], unknown: [...], missing: [...], missing_count, missing_amount}`.", body = treatfirst_ledger::reconciliation::FundReconciliation),
         (status = 400, response = crate::openapi::BadRequest),
         (status = 401, response = crate::openapi::Unauthorized),
         (status = 403, response = crate::openapi::Forbidden),
@@ -88,7 +88,7 @@ pub async fn fund(
     description = "Finance and admin. `payment_id,amount,channel` lines against the payments of the ledger: matched, amount (or channel) mismatch, unknown to the ledger, and payments through the statement's channels missing from it. Nothing is posted. A malformed row (422, with line numbers) reconciles nothing.",
     request_body(content = String, content_type = "text/csv", description = "`payment_id,amount,channel` lines."),
     responses(
-        (status = 200, description = "`{matched, matched_amount, mismatched: [...], unknown: [...], missing: [...], missing_count}`.", body = Object),
+        (status = 200, description = "`{matched, matched_amount, mismatched: [...], unknown: [...], missing: [...], missing_count}`.", body = treatfirst_ledger::reconciliation::ChannelReconciliation),
         (status = 400, response = crate::openapi::BadRequest),
         (status = 401, response = crate::openapi::Unauthorized),
         (status = 403, response = crate::openapi::Forbidden),

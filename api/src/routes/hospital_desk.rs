@@ -7,7 +7,7 @@ use actix_web::{web, HttpRequest};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use treatfirst_ledger::insurance::VisitKind;
-use treatfirst_ledger::scheme::{local_date, Scheme, SettlementView, VisitStatus};
+use treatfirst_ledger::scheme::{local_date, Scheme, SettlementView};
 use treatfirst_ledger::{HospitalId, Money, PatientId, Timestamp, VisitId};
 
 use super::{json, path_id, principal, resource, Handled};
@@ -148,8 +148,7 @@ fn list_open(
     as_of: Timestamp,
 ) -> Result<OpenVisits, ApiError> {
     let mut visits: Vec<OpenVisit> = scheme
-        .visits()
-        .filter(|visit| visit.key.hospital_id == hospital_id && visit.status == VisitStatus::Open)
+        .open_visits_of(&hospital_id)
         .map(|visit| OpenVisit {
             visit_id: visit.key.visit_id.clone(),
             patient_id: visit.request.patient_id.clone(),
@@ -224,23 +223,13 @@ fn list_settled(
     hospital_id: HospitalId,
     date: NaiveDate,
 ) -> Result<DaySettlements, ApiError> {
-    let mut settled: Vec<(u64, SettlementView)> = scheme
-        .visits()
-        .filter(|visit| visit.key.hospital_id == hospital_id)
-        .filter(|visit| {
-            visit
-                .settlement
-                .as_ref()
-                .is_some_and(|record| local_date(record.settled_at) == date)
-        })
-        .filter_map(|visit| {
-            let view = scheme.visit_view(&visit.key)?.settlement?;
-            Some((visit.settle_sequence, view))
-        })
+    // In settlement order already.
+    let mut settled: Vec<SettlementView> = scheme
+        .visits_settled_on(&hospital_id, date)
+        .filter_map(|visit| scheme.visit_view(&visit.key)?.settlement)
         .collect();
-    settled.sort_by_key(|(sequence, _)| *sequence);
     let mut totals = SettlementTotals::default();
-    for (_, view) in &settled {
+    for view in &settled {
         let figures = &view.figures;
         totals = SettlementTotals {
             total: sum(totals.total, figures.total)?,
@@ -258,7 +247,7 @@ fn list_settled(
         date,
         count,
         totals,
-        settlements: settled.into_iter().map(|(_, view)| view).collect(),
+        settlements: settled,
         truncated,
     })
 }

@@ -1,7 +1,7 @@
 //! The scheme's domain invariants, checked by `verify` after a replay: the domain state and
 //! the books tell the same story.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use super::chart;
 use super::model::{AccumulatorKey, PatientStatus, Visit, VisitStatus};
@@ -10,7 +10,7 @@ use crate::accounts::Balances;
 use crate::insurance::PeriodPosition;
 use crate::transfers::Movement;
 use crate::verify::Audited;
-use crate::{AccountId, Money};
+use crate::{AccountId, HospitalId, Money, Timestamp, VisitId};
 
 /// What the domain state says each account must hold, in fen: posted (debits − credits)
 /// and pending (debits − credits).
@@ -50,11 +50,65 @@ impl Audited for Scheme {
         self.check_accounts(&mut problems);
         self.check_credit_lines(&mut problems);
         self.check_accumulators(&mut problems);
+        self.check_desks(&mut problems);
         problems
     }
 }
 
 impl Scheme {
+    /// The hospital desks' indexes list exactly what a scan of the visits finds: the open
+    /// visits, and the settled ones in settlement order.
+    fn check_desks(&self, problems: &mut Vec<String>) {
+        let mut open: HashMap<&HospitalId, BTreeSet<&VisitId>> = HashMap::new();
+        let mut settled: HashMap<&HospitalId, Vec<(u64, Timestamp, &VisitId)>> = HashMap::new();
+        for visit in self.visits.values() {
+            let hospital_id = &visit.key.hospital_id;
+            if visit.status == VisitStatus::Open {
+                open.entry(hospital_id)
+                    .or_default()
+                    .insert(&visit.key.visit_id);
+            }
+            if let Some(record) = &visit.settlement {
+                settled.entry(hospital_id).or_default().push((
+                    visit.settle_sequence,
+                    record.settled_at,
+                    &visit.key.visit_id,
+                ));
+            }
+        }
+        let hospitals: BTreeSet<&HospitalId> = self
+            .desks
+            .keys()
+            .chain(open.keys().copied())
+            .chain(settled.keys().copied())
+            .collect();
+        for hospital_id in hospitals {
+            let desk = self.desks.get(hospital_id);
+            let indexed_open: BTreeSet<&VisitId> =
+                desk.into_iter().flat_map(|desk| desk.open.iter()).collect();
+            if indexed_open != open.get(hospital_id).cloned().unwrap_or_default() {
+                problems.push(format!(
+                    "hospital {hospital_id}: the desk's open visits differ from the visits"
+                ));
+            }
+            let mut scanned = settled.get(hospital_id).cloned().unwrap_or_default();
+            scanned.sort();
+            let scanned: Vec<(Timestamp, &VisitId)> = scanned
+                .into_iter()
+                .map(|(_, at, visit_id)| (at, visit_id))
+                .collect();
+            let indexed: Vec<(Timestamp, &VisitId)> = desk
+                .into_iter()
+                .flat_map(|desk| desk.settled.iter().map(|(at, visit_id)| (*at, visit_id)))
+                .collect();
+            if indexed != scanned {
+                problems.push(format!(
+                    "hospital {hospital_id}: the desk's settled visits differ from the visits"
+                ));
+            }
+        }
+    }
+
     /// Every account the domain state explains: patients', hospitals', plans' and the
     /// scheme's allowance and recoveries.
     fn check_accounts(&self, problems: &mut Vec<String>) {

@@ -146,6 +146,49 @@ impl Scheme {
         self.visits.values()
     }
 
+    /// A hospital's open visits (opened, neither settled nor cancelled), by visit id.
+    pub fn open_visits_of<'a>(
+        &'a self,
+        hospital_id: &HospitalId,
+    ) -> impl Iterator<Item = &'a Visit> + 'a {
+        let hospital_id = hospital_id.clone();
+        self.desks
+            .get(&hospital_id)
+            .into_iter()
+            .flat_map(|desk| desk.open.iter())
+            .filter_map(move |visit_id| {
+                self.visits.get(&VisitKey {
+                    hospital_id: hospital_id.clone(),
+                    visit_id: visit_id.clone(),
+                })
+            })
+    }
+
+    /// A hospital's visits settled on `date` (the scheme's local date, UTC+8), in
+    /// settlement order.
+    pub fn visits_settled_on<'a>(
+        &'a self,
+        hospital_id: &HospitalId,
+        date: chrono::NaiveDate,
+    ) -> impl Iterator<Item = &'a Visit> + 'a {
+        let hospital_id = hospital_id.clone();
+        let day: &[(Timestamp, VisitId)] = match self.desks.get(&hospital_id) {
+            Some(desk) => {
+                let settled = &desk.settled[..];
+                let from = settled.partition_point(|(at, _)| super::local_date(*at) < date);
+                let until = settled.partition_point(|(at, _)| super::local_date(*at) <= date);
+                &settled[from..until]
+            }
+            None => &[],
+        };
+        day.iter().filter_map(move |(_, visit_id)| {
+            self.visits.get(&VisitKey {
+                hospital_id: hospital_id.clone(),
+                visit_id: visit_id.clone(),
+            })
+        })
+    }
+
     /// The patient's plan-year accumulators (zero before the first settlement of the year).
     pub fn accumulator(&self, key: &AccumulatorKey) -> PeriodPosition {
         self.accumulators.get(key).copied().unwrap_or_default()

@@ -16,7 +16,7 @@ use crate::books::Books;
 use crate::growing_map::GrowingMap;
 use crate::insurance::PeriodPosition;
 use crate::transfers::TransferRequest;
-use crate::{HospitalId, Money, PatientId, PaymentId, PlanId, Timestamp, TransferId};
+use crate::{HospitalId, Money, PatientId, PaymentId, PlanId, Timestamp, TransferId, VisitId};
 
 /// The credit scheme as a state machine: [`Books`] plus plans, hospitals, patients, visits,
 /// accumulators and idempotency records. Commands run through
@@ -40,6 +40,19 @@ pub struct Scheme {
     pub(super) delinquency_as_of: Option<Timestamp>,
     /// Fund remittances posted, by reference and by visit.
     pub(super) remittances: super::finance::Remittances,
+    /// Per hospital, what its desk lists, so listing never scans every visit of the scheme.
+    pub(super) desks: HashMap<HospitalId, HospitalDesk>,
+}
+
+/// A hospital's visits as its desk lists them.
+#[derive(Debug, Default)]
+pub(super) struct HospitalDesk {
+    /// Opened and neither settled nor cancelled yet.
+    pub open: BTreeSet<VisitId>,
+    /// Settled visits in settlement order with their settlement instant. Journal time never
+    /// goes backwards, so this is in time order too: a day is one slice, found by binary
+    /// search.
+    pub settled: Vec<(Timestamp, VisitId)>,
 }
 
 /// A refused command: the error, and the records that keep the journal equal to the state
@@ -210,6 +223,7 @@ impl Scheme {
             SchemeEvent::VisitSettled { key, record } => self.apply_settlement(key, record),
             SchemeEvent::VisitCancelled { key } => {
                 self.release_hold_of(key);
+                self.desk_mut(&key.hospital_id).open.remove(&key.visit_id);
                 let visit = self.visit_mut(key);
                 visit.status = VisitStatus::Cancelled;
                 visit.timeline.cancelled_at = Some(at);
@@ -256,6 +270,10 @@ impl Scheme {
         );
     }
 
+    fn desk_mut(&mut self, hospital_id: &HospitalId) -> &mut HospitalDesk {
+        self.desks.entry(hospital_id.clone()).or_default()
+    }
+
     fn apply_visit_opened(
         &mut self,
         key: &VisitKey,
@@ -289,6 +307,9 @@ impl Scheme {
         }
         let previous = self.visits.insert(key.clone(), visit);
         assert!(previous.is_none(), "visit {key:?} opened twice");
+        self.desk_mut(&key.hospital_id)
+            .open
+            .insert(key.visit_id.clone());
         self.patient_mut(&request.patient_id)
             .visits
             .push(key.clone());
@@ -328,6 +349,9 @@ impl Scheme {
         visit.settle_sequence = sequence;
         visit.settlement = Some(record.clone());
         let patient_id = visit.request.patient_id.clone();
+        let desk = self.desk_mut(&key.hospital_id);
+        desk.open.remove(&key.visit_id);
+        desk.settled.push((record.settled_at, key.visit_id.clone()));
         self.track_receivable(key);
         let patient = self.patient_mut(&patient_id);
         patient.msa_balance = sub(patient.msa_balance, record.current.msa_paid);

@@ -18,8 +18,6 @@ mod risk;
 mod visits;
 
 mod smoke {
-    use serde_json::json;
-
     use crate::support::*;
 
     #[test]
@@ -46,13 +44,7 @@ mod smoke {
         assert_eq!(patient.status, 200);
         assert_eq!(patient.text("outstanding"), "168.00");
         assert_eq!(patient.text("available_credit"), "4832.00");
-        let paid = app.post(
-            "/v1/payments",
-            &scheme.channel,
-            &json!({"payment_id": "PAY1", "patient_id": "P1", "amount": "100.00",
-                    "channel": "alipay"}),
-        );
-        assert_eq!(paid.status, 201, "{}", paid.body);
+        let paid = paid_by_alipay(&app, &scheme, "PAY1", "100.00");
         assert_eq!(paid.text("outstanding"), "68.00");
     }
 }

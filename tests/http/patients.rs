@@ -36,13 +36,7 @@ fn the_statement_is_oldest_first_and_pages_with_after() {
     let app = spawn_app();
     let scheme = setup(&app);
     settled_visit(&app, &scheme, "V1");
-    let paid = app.post(
-        "/v1/payments",
-        &scheme.channel,
-        &json!({"payment_id": "PAY1", "patient_id": "P1", "amount": "100.00",
-                "channel": "alipay"}),
-    );
-    assert_eq!(paid.status, 201);
+    paid_by_alipay(&app, &scheme, "PAY1", "100.00");
 
     let whole = app.get("/v1/patients/P1/statement", &scheme.patient_1);
     assert_eq!(whole.status, 200, "{}", whole.body);

@@ -156,13 +156,7 @@ fn a_patient_who_pays_the_bill_keeps_the_limit_through_the_delinquency_run() {
     let app = spawn_app();
     let scheme = setup(&app);
     settled_visit(&app, &scheme, "V1");
-    let paid = app.post(
-        "/v1/payments",
-        &scheme.channel,
-        &json!({"payment_id": "PAY1", "patient_id": "P1", "amount": "168.00",
-                "channel": "alipay"}),
-    );
-    assert_eq!(paid.status, 201, "{}", paid.body);
+    paid_by_alipay(&app, &scheme, "PAY1", "168.00");
     // The shipped model alone would rate this paid first bill band E (a limit of 0.00).
     let tomorrow = chrono::Utc::now() + chrono::Duration::days(1);
     let run = app.post(

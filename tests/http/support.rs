@@ -356,6 +356,19 @@ pub fn settled_visit(app: &App, scheme: &Scheme, visit: &str) -> Reply {
     settled
 }
 
+/// P1 pays `amount` through alipay as payment `payment_id` (posted by the channel); the
+/// payment is accepted.
+pub fn paid_by_alipay(app: &App, scheme: &Scheme, payment_id: &str, amount: &str) -> Reply {
+    let paid = app.post(
+        "/v1/payments",
+        &scheme.channel,
+        &json!({"payment_id": payment_id, "patient_id": "P1", "amount": amount,
+                "channel": "alipay"}),
+    );
+    assert_eq!(paid.status, 201, "{}", paid.body);
+    paid
+}
+
 /// The media type of every error body.
 pub const PROBLEM_JSON: &str = "application/problem+json";
 

@@ -24,10 +24,22 @@ pub struct StoredTransfer {
     pub action: TransferAction,
     pub created_at: Timestamp,
     pub status: TransferStatus,
+    /// The legs as they moved balances when they differ from the request's (posts of holds,
+    /// reversals); empty for posts and holds, whose legs are the action's, so the index does
+    /// not keep them twice. Read through [`StoredTransfer::effective_legs`].
+    moved_legs: Vec<Leg>,
+    pub expires_at: Option<Timestamp>,
+}
+
+impl StoredTransfer {
     /// The legs as they moved posted balances (posts, partial posts, reversals) or pending
     /// balances (holds).
-    pub effective_legs: Vec<Leg>,
-    pub expires_at: Option<Timestamp>,
+    pub fn effective_legs(&self) -> &[Leg] {
+        match &self.action {
+            TransferAction::Post { legs } | TransferAction::Hold { legs, .. } => legs,
+            _ => &self.moved_legs,
+        }
+    }
 }
 
 /// One accepted transfer as the journal records it.
@@ -213,7 +225,10 @@ impl Books {
         if deadline > now {
             return None;
         }
-        let movements = moved(&self.transfers[&pending_id].effective_legs, Phase::Released);
+        let movements = moved(
+            self.transfers[&pending_id].effective_legs(),
+            Phase::Released,
+        );
         let change = LedgerChange::Expired {
             pending_id,
             movements,
@@ -356,14 +371,14 @@ impl Books {
                 amounts,
             } => {
                 let pending = self.pending(pending_id, now)?;
-                let posted_legs = posted_part(&pending.effective_legs, amounts.as_deref())?;
-                let mut movements = moved(&pending.effective_legs, Phase::Released);
+                let posted_legs = posted_part(pending.effective_legs(), amounts.as_deref())?;
+                let mut movements = moved(pending.effective_legs(), Phase::Released);
                 movements.extend(moved(&posted_legs, Phase::Posted));
                 Ok(movements)
             }
             TransferAction::VoidPending { pending_id } => {
                 let pending = self.pending(pending_id, now)?;
-                Ok(moved(&pending.effective_legs, Phase::Released))
+                Ok(moved(pending.effective_legs(), Phase::Released))
             }
             TransferAction::Reverse { original_id } => {
                 let original = self
@@ -379,7 +394,7 @@ impl Books {
                         TransferStatus::Posted,
                     ) => {
                         let reversed: Vec<Leg> = original
-                            .effective_legs
+                            .effective_legs()
                             .iter()
                             .map(|leg| Leg {
                                 debit: leg.credit.clone(),
@@ -498,15 +513,14 @@ impl Books {
 
     /// Remembers an accepted transfer and moves the status of what it refers to.
     fn record(&mut self, request: &TransferRequest, movements: &[Movement], at: Timestamp) {
-        let (status, effective_legs, expires_at) = match &request.action {
-            TransferAction::Post { legs } => (TransferStatus::Posted, legs.clone(), None),
+        let (status, moved_legs, expires_at) = match &request.action {
+            TransferAction::Post { .. } => (TransferStatus::Posted, Vec::new(), None),
             TransferAction::Hold {
-                legs,
-                timeout_seconds,
+                timeout_seconds, ..
             } => {
                 let deadline = at.plus_seconds(i64::from(*timeout_seconds));
                 self.expiries.insert((deadline, request.id.clone()));
-                (TransferStatus::Pending, legs.clone(), Some(deadline))
+                (TransferStatus::Pending, Vec::new(), Some(deadline))
             }
             TransferAction::PostPending { pending_id, .. } => {
                 self.close_pending(pending_id, TransferStatus::PendingPosted);
@@ -539,7 +553,7 @@ impl Books {
             action: request.action.clone(),
             created_at: at,
             status,
-            effective_legs,
+            moved_legs,
             expires_at,
         };
         let previous = self.transfers.insert(request.id.clone(), stored);

@@ -15,7 +15,9 @@ use actix_web::http::header;
 use actix_web::HttpRequest;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use treatfirst_ledger::journal::{PostgresStore, StoreError, StoredAccessToken};
+use treatfirst_ledger::journal::{
+    PostgresStore, SledStore, SledSync, StoreError, StoredAccessToken,
+};
 use treatfirst_ledger::{HospitalId, PatientId, Timestamp};
 
 use crate::problem::ApiError;
@@ -152,10 +154,7 @@ pub struct TokenStore {
 /// Where grants are durable.
 enum TokenBackend {
     /// A tree of the embedded store's sled database.
-    Sled {
-        tree: sled::Tree,
-        database: sled::Db,
-    },
+    Sled { tree: sled::Tree, sync: SledSync },
     /// The shared store: a token issued on one node is looked up there by the others.
     Shared(Arc<PostgresStore>),
 }
@@ -165,8 +164,8 @@ impl TokenStore {
     ///
     /// # Errors
     /// sled failure or an undecodable record.
-    pub fn open(database: &sled::Db) -> Result<TokenStore, TokenStoreError> {
-        let tree = database.open_tree(TOKENS_TREE)?;
+    pub fn open(store: &SledStore) -> Result<TokenStore, TokenStoreError> {
+        let tree = store.database().open_tree(TOKENS_TREE)?;
         let mut stored = Vec::new();
         for item in tree.iter() {
             let (key, value) = item?;
@@ -175,7 +174,7 @@ impl TokenStore {
         TokenStore::loaded(
             TokenBackend::Sled {
                 tree,
-                database: database.clone(),
+                sync: store.sync().clone(),
             },
             stored,
         )
@@ -252,9 +251,9 @@ impl TokenStore {
         };
         let value = serde_json::to_vec(&stored)?;
         match &self.backend {
-            TokenBackend::Sled { tree, database } => {
+            TokenBackend::Sled { tree, sync } => {
                 tree.insert(digest, value.as_slice())?;
-                database.flush()?;
+                sync.flush()?;
             }
             TokenBackend::Shared(store) => store.put_access_token(&digest, &value)?,
         }

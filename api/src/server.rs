@@ -114,7 +114,7 @@ fn open_stores(
     };
     let store = SledStore::open(&config.data_dir)
         .map_err(|error| ledger_error(SchemeLedgerError::Store(error)))?;
-    let tokens = TokenStore::open(store.database())?;
+    let tokens = TokenStore::open(&store)?;
     let scheme =
         SchemeLedger::with_store(Arc::new(store), config.scheme, clock).map_err(ledger_error)?;
     Ok((scheme, tokens))

@@ -9,6 +9,7 @@ mod kind;
 mod postgres_store;
 mod record;
 mod sled_store;
+mod sled_sync;
 mod store;
 
 pub use copy::{copy_journal, CopyError, CopyReport};
@@ -17,4 +18,5 @@ pub use postgres::Config as PostgresConfig;
 pub use postgres_store::{PostgresLease, PostgresStore, ScratchDatabase, StoredAccessToken};
 pub use record::{chain_hash, RawRecord, RecordHash, GENESIS_HASH};
 pub use sled_store::SledStore;
+pub use sled_sync::SledSync;
 pub use store::{AccountEntry, EntrySide, JournalLease, JournalStore, SharedJournal, StoreError};

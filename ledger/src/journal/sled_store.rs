@@ -206,10 +206,23 @@ impl SledStore {
     }
 }
 
+/// The kind marker lives under the key `kind` of the journal's tree (never a `b`/`e` key),
+/// and is flushed durably like a commit group.
+impl super::KindMarker for SledStore {
+    fn read_kind(&self) -> Result<Option<Vec<u8>>, StoreError> {
+        self.tree.read_kind()
+    }
+
+    fn write_kind(&self, kind: super::JournalKind) -> Result<(), StoreError> {
+        self.tree
+            .insert(super::SLED_KIND_KEY, kind.as_str().as_bytes())?;
+        self.sync.flush()
+    }
+}
+
 impl JournalStore for SledStore {
-    /// The kind marker lives under the key `kind` of the journal's tree (never a `b`/`e` key).
     fn kind_marker(&self) -> Option<&dyn super::KindMarker> {
-        Some(&self.tree)
+        Some(self)
     }
 
     fn last_record(&self) -> Result<Option<RawRecord>, StoreError> {

@@ -7,7 +7,8 @@
 //! `blobs/`, which sled writes and never syncs at all. The journal's promise is "durable
 //! before acknowledged", so after every sled flush [`SledSync::flush`] syncs what sled wrote:
 //! each blob file not synced yet, then the blob directory (their names), then the log file
-//! (`fdatasync`: its data and length).
+//! (`fdatasync`: its data and length). The data directory itself (the names of sled's
+//! files) is synced once, when the store opens.
 
 use std::collections::HashSet;
 use std::ffi::OsString;
@@ -45,6 +46,12 @@ impl SledSync {
         let log = File::open(directory.join(LOG_FILE)).map_err(|error| {
             StoreError::Backend(format!("cannot open sled's log file to sync it: {error}"))
         })?;
+        // A new database's files are only names in its directory until that is synced too.
+        File::open(directory)
+            .and_then(|directory| directory.sync_all())
+            .map_err(|error| {
+                StoreError::Backend(format!("cannot sync the data directory: {error}"))
+            })?;
         Ok(SledSync {
             inner: Arc::new(Inner {
                 database,

@@ -3,7 +3,7 @@
 //! sled 0.34's `flush` writes its log and, on Linux, waits with `sync_file_range`. That call
 //! neither flushes the device's write cache nor records a grown file's new length, so the
 //! data is not durable against a power cut or a kernel crash (only against the process
-//! dying). Pages over 128 KiB (a large commit group's block is one) go to files under
+//! dying). Pages over 128 KiB (a page holding a record that large) go to files under
 //! `blobs/`, which sled writes and never syncs at all. The journal's promise is "durable
 //! before acknowledged", so after every sled flush [`SledSync::flush`] syncs what sled wrote:
 //! each blob file not synced yet, then the blob directory (their names), then the log file

@@ -44,25 +44,18 @@ fn write_ledger(directory: &Path) {
     }
 }
 
-/// sled releases its file lock from a background thread shortly after the last handle is
-/// dropped, so opening the same directory again right away may find it still locked.
-fn open_when_released(directory: &Path) -> sled::Db {
-    let started = std::time::Instant::now();
-    loop {
-        match sled::open(directory) {
-            Ok(database) => return database,
-            // sled reports a held lock as an `Other` error naming it (WouldBlock only inside
-            // the text), as `SledStore::open` knows.
-            Err(sled::Error::Io(error))
-                if (error.kind() == std::io::ErrorKind::WouldBlock
-                    || error.to_string().contains("could not acquire lock"))
-                    && started.elapsed() < std::time::Duration::from_secs(10) =>
-            {
-                std::thread::sleep(std::time::Duration::from_millis(20));
-            }
-            Err(error) => panic!("cannot open {}: {error}", directory.display()),
-        }
-    }
+/// Changes one byte of the sixth journal block behind the ledger's back. `SledStore::open`
+/// waits for the lock the writer's sled may still be releasing.
+fn tamper_with_a_block(directory: &Path) {
+    let store = SledStore::open(directory).unwrap();
+    let database = store.database();
+    let tree = database.open_tree("ledger").unwrap();
+    let (key, value) = tree.scan_prefix(b"b").nth(5).unwrap().unwrap();
+    let mut tampered = value.to_vec();
+    let last = tampered.len() - 1;
+    tampered[last] ^= 0x01;
+    tree.insert(key, tampered).unwrap();
+    database.flush().unwrap();
 }
 
 /// A scheme journal as `treatfirst serve` writes one: a plan, a hospital, a patient, and a
@@ -173,17 +166,7 @@ fn verify_passes_on_a_sound_ledger() {
 fn verify_fails_when_a_record_is_tampered_with() {
     let directory = tempfile::tempdir().unwrap();
     write_ledger(directory.path());
-    {
-        // Change one byte of a journal block behind the ledger's back.
-        let database = open_when_released(directory.path());
-        let tree = database.open_tree("ledger").unwrap();
-        let (key, value) = tree.scan_prefix(b"b").nth(5).unwrap().unwrap();
-        let mut tampered = value.to_vec();
-        let last = tampered.len() - 1;
-        tampered[last] ^= 0x01;
-        tree.insert(key, tampered).unwrap();
-        database.flush().unwrap();
-    }
+    tamper_with_a_block(directory.path());
     let output = verify(directory.path());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!output.status.success());
@@ -225,17 +208,8 @@ fn verify_passes_on_a_sound_scheme_journal() {
 fn verify_fails_when_a_scheme_record_is_tampered_with() {
     let directory = tempfile::tempdir().unwrap();
     write_scheme(directory.path());
-    {
-        // Change one byte of the settlement's block behind the scheme's back.
-        let database = open_when_released(directory.path());
-        let tree = database.open_tree("ledger").unwrap();
-        let (key, value) = tree.scan_prefix(b"b").nth(5).unwrap().unwrap();
-        let mut tampered = value.to_vec();
-        let last = tampered.len() - 1;
-        tampered[last] ^= 0x01;
-        tree.insert(key, tampered).unwrap();
-        database.flush().unwrap();
-    }
+    // The sixth block is the settlement's.
+    tamper_with_a_block(directory.path());
     let output = verify(directory.path());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!output.status.success());
@@ -260,9 +234,8 @@ fn verify_refuses_an_empty_directory_without_creating_a_store() {
 #[test]
 fn verify_refuses_a_store_without_records() {
     let directory = tempfile::tempdir().unwrap();
+    // The verifier waits for the lock this handle's sled may still be releasing.
     drop(SledStore::open(directory.path()).unwrap());
-    // Give sled time to release its lock before the verifier opens the directory.
-    drop(open_when_released(directory.path()));
     let output = verify(directory.path());
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);

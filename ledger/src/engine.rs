@@ -78,8 +78,25 @@ pub trait StateMachine: Send + Sync + 'static {
     fn replay(&mut self, change: &Self::Change, at: Timestamp);
 
     /// The account entries a change makes, with balances as they stand now (right after the
-    /// change applied). `seq` and `timestamp` are filled in by the engine.
+    /// change applied). `seq` and `timestamp` are filled in by [`StateMachine::journal_entries`].
     fn entries(&self, change: &Self::Change, out: &mut Vec<AccountEntry>);
+
+    /// The entries of `change` as record `seq`, journaled at `at`, appended to `out`: what
+    /// the engine stores with each record and what a copy of the journal rebuilds.
+    fn journal_entries(
+        &self,
+        change: &Self::Change,
+        seq: u64,
+        at: Timestamp,
+        out: &mut Vec<AccountEntry>,
+    ) {
+        let first_entry = out.len();
+        self.entries(change, out);
+        for entry in &mut out[first_entry..] {
+            entry.seq = seq;
+            entry.timestamp = at;
+        }
+    }
 }
 
 /// Why the engine could not take a command.
@@ -905,12 +922,7 @@ fn execute_group<M: StateMachine>(
         .write()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
     let mut journal = |state: &M, staged: &mut Staged<M>, change: M::Change| {
-        let first_entry = staged.entries.len();
-        state.entries(&change, &mut staged.entries);
-        for entry in &mut staged.entries[first_entry..] {
-            entry.seq = *next_seq;
-            entry.timestamp = now;
-        }
+        state.journal_entries(&change, *next_seq, now, &mut staged.entries);
         *next_seq += 1;
         let payload = postcard::to_stdvec(&change).expect("changes always encode");
         staged.changes.push((now, payload));

@@ -39,8 +39,11 @@ struct Nodes {
     nodes: Vec<SchemeLedger>,
 }
 
-fn two_nodes(server: &str) -> Nodes {
-    let database = ScratchDatabase::create(server).expect("a scratch database");
+/// Two nodes on a scratch database of the test server; `None` (the test is skipped) without
+/// one.
+fn two_nodes() -> Option<Nodes> {
+    let server = database_server()?;
+    let database = ScratchDatabase::create(&server).expect("a scratch database");
     let clock = Arc::new(ManualClock::new(START));
     let nodes = (0..2)
         .map(|_| {
@@ -50,11 +53,11 @@ fn two_nodes(server: &str) -> Nodes {
         })
         .collect();
     let store = Arc::new(PostgresStore::open(database.url()).expect("the store opens"));
-    Nodes {
+    Some(Nodes {
         _database: database,
         store,
         nodes,
-    }
+    })
 }
 
 fn open_request(visit: &str, estimate: &str) -> OpenVisitRequest {
@@ -84,14 +87,14 @@ fn city(nodes: &[SchemeLedger], city_plan: Plan, credit_limit: &str) {
 
 #[test]
 fn a_write_on_one_node_is_read_on_the_other() {
-    let Some(server) = database_server() else {
-        return;
-    };
-    let Nodes {
+    let Some(Nodes {
         nodes,
         store,
         _database: _scratch,
-    } = two_nodes(&server);
+    }) = two_nodes()
+    else {
+        return;
+    };
     nodes[0]
         .put_plan(id("city"), worked_example_plan())
         .unwrap()
@@ -129,14 +132,14 @@ fn a_write_on_one_node_is_read_on_the_other() {
 
 #[test]
 fn two_nodes_never_hold_more_than_the_credit_line_nor_apply_a_payment_twice() {
-    let Some(server) = database_server() else {
-        return;
-    };
-    let Nodes {
+    let Some(Nodes {
         nodes,
         store,
         _database: _scratch,
-    } = two_nodes(&server);
+    }) = two_nodes()
+    else {
+        return;
+    };
     city(&nodes, worked_example_plan(), "1000.00");
 
     // 16 check-ins of 300.00 against 1000.00 of credit, spread over both nodes at once.
@@ -235,14 +238,14 @@ fn two_nodes_never_hold_more_than_the_credit_line_nor_apply_a_payment_twice() {
 
 #[test]
 fn two_nodes_settling_one_patient_use_the_deductible_and_the_cap_once() {
-    let Some(server) = database_server() else {
-        return;
-    };
-    let Nodes {
+    let Some(Nodes {
         nodes,
         store,
         _database: _scratch,
-    } = two_nodes(&server);
+    }) = two_nodes()
+    else {
+        return;
+    };
     let band = r#"[{"up_to": null, "fund_ratio": "0.80"}]"#;
     city(
         &nodes,
@@ -315,14 +318,14 @@ fn two_nodes_settling_one_patient_use_the_deductible_and_the_cap_once() {
 
 #[test]
 fn verify_checks_the_journal_head_against_the_chain() {
-    let Some(server) = database_server() else {
-        return;
-    };
-    let Nodes {
+    let Some(Nodes {
         nodes,
         store,
         _database: scratch,
-    } = two_nodes(&server);
+    }) = two_nodes()
+    else {
+        return;
+    };
     city(&nodes, worked_example_plan(), "1000.00");
     let last = store.last_record().unwrap().unwrap();
     assert_eq!(

@@ -7,6 +7,8 @@
 
 #[path = "../common/listening.rs"]
 mod listening;
+#[path = "../common/request.rs"]
+mod request;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -156,28 +158,19 @@ impl App {
         content_type: &str,
         body: Option<&[u8]>,
     ) -> Reply {
-        let mut request = self.agent.request(method, &self.url(path));
-        if let Some(token) = token {
-            request = request.set("Authorization", &format!("Bearer {token}"));
-        }
-        let result = match body {
-            Some(bytes) => request.set("Content-Type", content_type).send_bytes(bytes),
-            None => request.call(),
-        };
-        let response = match result {
-            Ok(response) | Err(ureq::Error::Status(_, response)) => response,
-            Err(error) => panic!("{method} {path}: {error}"),
-        };
-        let status = response.status();
-        let content_type = response.content_type().to_owned();
-        let replayed = response.header("idempotent-replayed") == Some("true");
-        let text = response.into_string().expect("a text body");
-        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        Reply {
-            status,
-            body,
+        let response = request::send(
+            &self.agent,
+            method,
+            &self.url(path),
+            token,
             content_type,
-            replayed,
+            body,
+        );
+        Reply {
+            status: response.status(),
+            content_type: response.content_type().to_owned(),
+            replayed: response.header("idempotent-replayed") == Some("true"),
+            body: request::body_of(response),
         }
     }
 

@@ -7,6 +7,8 @@
 
 #[path = "../common/listening.rs"]
 mod listening;
+#[path = "../common/request.rs"]
+mod request;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -194,22 +196,18 @@ impl Server {
         content_type: &str,
         body: Option<&[u8]>,
     ) -> Reply {
-        let request = self
-            .agent
-            .request(method, &self.url(path))
-            .set("Authorization", &format!("Bearer {token}"));
-        let result = match body {
-            Some(bytes) => request.set("Content-Type", content_type).send_bytes(bytes),
-            None => request.call(),
-        };
-        let response = match result {
-            Ok(response) | Err(ureq::Error::Status(_, response)) => response,
-            Err(error) => panic!("{method} {path}: {error}"),
-        };
-        let status = response.status();
-        let text = response.into_string().expect("a text body");
-        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        Reply { status, body }
+        let response = request::send(
+            &self.agent,
+            method,
+            &self.url(path),
+            Some(token),
+            content_type,
+            body,
+        );
+        Reply {
+            status: response.status(),
+            body: request::body_of(response),
+        }
     }
 
     /// GET `path` that must answer 200.

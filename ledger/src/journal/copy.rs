@@ -83,12 +83,7 @@ fn copy_as<M: StateMachine + Default>(
                 reason: error.to_string(),
             })?;
         machine.replay(&change, record.timestamp);
-        let first_entry = entries.len();
-        machine.entries(&change, &mut entries);
-        for entry in &mut entries[first_entry..] {
-            entry.seq = record.seq;
-            entry.timestamp = record.timestamp;
-        }
+        machine.journal_entries(&change, record.seq, record.timestamp, &mut entries);
         report.head_hash = record.hash();
         records.push(record);
         if records.len() == COPY_BATCH_RECORDS {

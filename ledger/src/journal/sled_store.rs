@@ -268,7 +268,8 @@ impl JournalStore for SledStore {
         let Some(first) = records.first() else {
             return Ok(());
         };
-        // The group's records as blocks of at most BLOCK_BYTES_TARGET (module docs).
+        // The group's records as blocks of at most BLOCK_BYTES_TARGET (module docs), each
+        // record encoded straight into its block.
         let mut blocks: Vec<(u64, Vec<u8>)> = Vec::new();
         for (offset, record) in records.iter().enumerate() {
             assert_eq!(
@@ -281,29 +282,31 @@ impl JournalStore for SledStore {
                 prev_hash: record.prev_hash,
                 payload: &record.payload,
             };
-            let encoded = postcard::to_stdvec(&stored)
+            if blocks.is_empty() {
+                blocks.push((record.seq, Vec::new()));
+            }
+            let (_, block) = blocks.last_mut().expect("a block was just made");
+            let before = block.len();
+            *block = postcard::to_extend(&stored, std::mem::take(block))
                 .map_err(|error| StoreError::Backend(error.to_string()))?;
-            match blocks.last_mut() {
-                Some((_, block)) if block.len() + encoded.len() <= BLOCK_BYTES_TARGET => {
-                    block.extend_from_slice(&encoded);
-                }
-                _ => blocks.push((record.seq, encoded)),
+            if before > 0 && block.len() > BLOCK_BYTES_TARGET {
+                // Over the target: this record starts the next block.
+                let starts_next = block.split_off(before);
+                blocks.push((record.seq, starts_next));
             }
         }
-        // Each block's entries, by account, under the block's first seq.
-        let block_of = |entry: &AccountEntry| {
-            blocks
+        // Each block's entries, by account (in id order: the table of contents' order).
+        let mut by_block: Vec<BTreeMap<&AccountId, Vec<EntryValue>>> =
+            (0..blocks.len()).map(|_| BTreeMap::new()).collect();
+        for entry in entries {
+            let block = blocks
                 .partition_point(|(first_seq, _)| *first_seq <= entry.seq)
                 .checked_sub(1)
                 .ok_or_else(|| {
                     StoreError::Backend(format!("entry of record {} before the group", entry.seq))
-                })
-        };
-        let mut by_block: Vec<BTreeMap<&str, Vec<EntryValue>>> =
-            (0..blocks.len()).map(|_| BTreeMap::new()).collect();
-        for entry in entries {
-            by_block[block_of(entry)?]
-                .entry(entry.account.as_str())
+                })?;
+            by_block[block]
+                .entry(&entry.account)
                 .or_default()
                 .push(EntryValue {
                     seq: entry.seq,
@@ -332,11 +335,10 @@ impl JournalStore for SledStore {
             .blocks_by_account
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        for entry in entries {
-            let first_seq = blocks[block_of(entry)?].0;
-            let account_blocks = index.entry(entry.account.clone()).or_default();
-            if account_blocks.last() != Some(&first_seq) {
-                account_blocks.push(first_seq);
+        // Blocks in seq order, so each account's list stays ascending.
+        for ((first_seq, _), by_account) in blocks.iter().zip(&by_block) {
+            for &account in by_account.keys() {
+                index.entry(account.clone()).or_default().push(*first_seq);
             }
         }
         Ok(())
@@ -435,7 +437,9 @@ fn block_first_seq(key: &[u8]) -> u64 {
 }
 
 /// `[u32 table length][table of contents][chunks]`, accounts sorted by id.
-fn encode_entry_block(by_account: &BTreeMap<&str, Vec<EntryValue>>) -> Result<Vec<u8>, StoreError> {
+fn encode_entry_block(
+    by_account: &BTreeMap<&AccountId, Vec<EntryValue>>,
+) -> Result<Vec<u8>, StoreError> {
     let encode_error = |error: postcard::Error| StoreError::Backend(error.to_string());
     let mut chunks = Vec::new();
     let mut accounts = Vec::with_capacity(by_account.len());
@@ -447,7 +451,7 @@ fn encode_entry_block(by_account: &BTreeMap<&str, Vec<EntryValue>>) -> Result<Ve
             u32::try_from(value)
                 .map_err(|_| StoreError::Backend("entry block over 4 GiB".to_owned()))
         };
-        accounts.push((*account, to_u32(offset)?, to_u32(length)?));
+        accounts.push((account.as_str(), to_u32(offset)?, to_u32(length)?));
     }
     let contents = postcard::to_stdvec(&TableOfContents { accounts }).map_err(encode_error)?;
     let mut block = Vec::with_capacity(4 + contents.len() + chunks.len());

@@ -808,14 +808,8 @@ fn shared_write_loop<M: StateMachine>(
             continue;
         }
         let leased = journal.lease(head.seq).and_then(|(lease, newer)| {
-            let mut state = shared
-                .state
-                .write()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            for record in &newer {
-                replay_record(&mut *state, &mut head, record)
-                    .map_err(|error| StoreError::Backend(error.to_string()))?;
-            }
+            replay_newer(shared, &mut head, &newer)
+                .map_err(|error| StoreError::Backend(error.to_string()))?;
             Ok(lease)
         });
         let lease = match leased {
@@ -891,10 +885,19 @@ fn chain_records(
 
 /// Replays what other writers appended after `head` (no lease: reading only).
 fn catch_up<M: StateMachine>(shared: &Shared<M>, head: &mut ChainHead) -> Result<(), EngineError> {
-    let mut newer = Vec::new();
-    for record in shared.store.records_from(head.seq + 1) {
-        newer.push(record?);
-    }
+    let newer = shared
+        .store
+        .records_from(head.seq + 1)
+        .collect::<Result<Vec<_>, _>>()?;
+    replay_newer(shared, head, &newer)
+}
+
+/// Applies records other writers appended after `head`, in order, under the state's lock.
+fn replay_newer<M: StateMachine>(
+    shared: &Shared<M>,
+    head: &mut ChainHead,
+    newer: &[RawRecord],
+) -> Result<(), EngineError> {
     if newer.is_empty() {
         return Ok(());
     }
@@ -902,7 +905,7 @@ fn catch_up<M: StateMachine>(shared: &Shared<M>, head: &mut ChainHead) -> Result
         .state
         .write()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
-    for record in &newer {
+    for record in newer {
         replay_record(&mut *state, head, record)?;
     }
     Ok(())

@@ -175,6 +175,17 @@ impl RiskService {
         Money::yuan(self.policy.recommend(band, history).outpatient_yuan)
     }
 
+    /// The limit rescoring lowers a patient to: the policy's for `band`, never below what
+    /// the patient holds and owes. `None` when that is not lower than the limit, or when the
+    /// footing allows no lowering (a punctual patient: the score alone never cuts a line).
+    fn lowered_limit(&self, footing: Footing, band: Band, facts: &PatientFacts) -> Option<Money> {
+        if !footing.may_lower_limit() {
+            return None;
+        }
+        let target = self.limit_for(band, facts.defaults).max(facts.committed);
+        (target < facts.credit_limit).then_some(target)
+    }
+
     /// Scores a patient as of `as_of`; `None` for an unknown patient.
     ///
     /// # Errors
@@ -238,8 +249,7 @@ impl RiskService {
             recommended_limit,
             reasons: score.reasons,
             credit_limit: facts.credit_limit,
-            lowers_limit: footing.may_lower_limit()
-                && recommended_limit.max(facts.committed) < facts.credit_limit,
+            lowers_limit: self.lowered_limit(footing, score.band, &facts).is_some(),
             model_version,
         }))
     }
@@ -274,16 +284,10 @@ impl RiskService {
             }
             let score = self.model.score(&history.feature_values());
             summary.patients_scored += 1;
-            if !footing.may_lower_limit() {
-                // Punctual: the score alone never cuts a line (module docs).
-                continue;
-            }
-            let floor = facts.committed;
-            let target = self.limit_for(score.band, facts.defaults).max(floor);
-            if target < facts.credit_limit {
+            if let Some(credit_limit) = self.lowered_limit(footing, score.band, &facts) {
                 changes.push(SchemeCommand::SetCreditLimit {
                     patient_id,
-                    credit_limit: target,
+                    credit_limit,
                 });
             }
         }
